@@ -1,0 +1,407 @@
+"""The course's plotting style and the figures several lessons share.
+
+One look across the course: a colour-blind-safe palette (Okabe & Ito) in which
+the **minority class is always vermillion** and the majority always blue, and a
+second cue besides colour (marker shape, hatching, a text label) so no meaning
+rests on colour alone. Every axis is labelled.
+
+The figure builders follow scikit-learn's ``Display`` conventions: they take
+the data (or a fitted estimator), draw on ``ax`` (a new one when ``ax`` is
+None) and return the ``Axes``.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from sklearn.metrics import auc, confusion_matrix, precision_recall_curve, roc_curve
+
+from helpers._validation import check_binary_labels, check_choice, check_float, check_int, check_scores
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with any colour vision.
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "bluish_green": "#009E73",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "reddish_purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+MAJORITY_COLOR = OKABE_ITO["blue"]
+MINORITY_COLOR = OKABE_ITO["vermillion"]
+CLASS_COLORS = {0: MAJORITY_COLOR, 1: MINORITY_COLOR}
+CLASS_MARKERS = {0: "o", 1: "^"}
+CLASS_NAMES = {0: "majority (0)", 1: "minority (1)"}
+# Colours for the other series of a figure (models, strategies), minority colour excluded.
+SERIES_COLORS = [
+    OKABE_ITO["blue"],
+    OKABE_ITO["bluish_green"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["reddish_purple"],
+    OKABE_ITO["sky_blue"],
+    OKABE_ITO["black"],
+    OKABE_ITO["yellow"],
+]
+CHANCE_STYLE = {"color": "0.35", "linestyle": "--", "linewidth": 1.2}
+
+
+def set_course_style() -> None:
+    """Apply the course's seaborn theme and colour cycle to every later figure."""
+    sns.set_theme(context="notebook", style="whitegrid", palette=SERIES_COLORS)
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (6.4, 4.0),
+            "figure.dpi": 80,
+            "savefig.dpi": 80,
+            "axes.titlesize": "medium",
+            "axes.titleweight": "bold",
+            "legend.frameon": True,
+            "legend.framealpha": 0.9,
+            # Keep text as text in SVG and fixed hashing so saved figures are reproducible.
+            "svg.hashsalt": "rare-cases",
+            "figure.max_open_warning": 0,
+        }
+    )
+
+
+def _get_ax(ax):
+    if ax is None:
+        _, ax = plt.subplots()
+        return ax
+    if not isinstance(ax, mpl.axes.Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
+
+
+def scatter_classes(X, y, *, ax=None, alpha: float = 0.8, size: float = 25, labels=None):
+    """Scatter 2-d points with the course's colour *and* marker for each class.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 2)
+        The two features to plot.
+    y : array-like of shape (n_samples,)
+        Labels, 0 for the majority class and 1 for the minority class.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    alpha : float, default=0.8
+        Opacity of the markers, in (0, 1].
+    size : float, default=25
+        Marker area in points², > 0.
+    labels : dict, default=None
+        Legend text for each class; ``CLASS_NAMES`` when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    X = np.asarray(X, dtype=float) if not isinstance(X, (str, bytes)) else X
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must be an array of shape (n_samples, 2), got {getattr(X, 'shape', type(X).__name__)}")
+    y = check_binary_labels(y, "y")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have one label per row of X ({X.shape[0]}), got {y.shape[0]}")
+    alpha = check_float(alpha, "alpha", min_value=0, max_value=1, min_inclusive=False)
+    size = check_float(size, "size", min_value=0, min_inclusive=False)
+    labels = CLASS_NAMES if labels is None else labels
+    ax = _get_ax(ax)
+    for label in (0, 1):  # minority drawn last, on top
+        mask = y == label
+        ax.scatter(
+            X[mask, 0],
+            X[mask, 1],
+            c=CLASS_COLORS[label],
+            marker=CLASS_MARKERS[label],
+            s=size if label == 0 else size * 1.6,
+            alpha=alpha,
+            edgecolors="white" if label == 0 else "black",
+            linewidths=0.4,
+            label=f"{labels[label]}: {mask.sum()}",
+        )
+    return ax
+
+
+def plot_class_ratio(y, *, ax=None, class_names=None, title: str | None = None):
+    """Bar chart of the class counts, each bar annotated with count and share.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels; binary (0/1) or multiclass.
+    ax : matplotlib Axes, default=None
+    class_names : dict or None
+        Text for each label on the x axis.
+    title : str or None
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if isinstance(y, (str, bytes)) or y is None:
+        raise TypeError(f"y must be array-like, got {type(y).__name__}")
+    y = np.asarray(y)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"y must be a non-empty 1-d array, got shape {y.shape}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {type(title).__name__}")
+    labels, counts = np.unique(y, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    labels, counts = labels[order], counts[order]
+    ax = _get_ax(ax)
+    binary = set(labels.tolist()) <= {0, 1}
+    names = class_names or (CLASS_NAMES if binary else {})
+    colors = [CLASS_COLORS[int(lab)] if binary else SERIES_COLORS[0] for lab in labels]
+    if not binary:  # the rarest classes are the minority
+        colors = [MINORITY_COLOR if c < counts.max() * 0.1 else MAJORITY_COLOR for c in counts]
+    positions = np.arange(len(labels))
+    bars = ax.bar(positions, counts, color=colors, edgecolor="black", linewidth=0.6)
+    for bar, label in zip(bars, labels):
+        if binary and int(label) == 1:
+            bar.set_hatch("//")
+    total = counts.sum()
+    for position, count in zip(positions, counts):
+        ax.annotate(
+            f"{count:,}\n({count / total:.2%})",
+            (position, count),
+            ha="center",
+            va="bottom",
+            fontsize="small",
+        )
+    ax.set_xticks(positions, [str(names.get(lab, lab)) for lab in labels.tolist()])
+    ax.set_ylabel("number of examples")
+    ax.set_xlabel("class")
+    ax.set_ylim(0, counts.max() * 1.25)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_confusion_matrix(y_true, y_pred, *, ax=None, normalize: str | None = None, class_names=None):
+    """Annotated 2×2 confusion matrix with TN / FP / FN / TP written in each cell.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted 0/1 labels.
+    ax : matplotlib Axes, default=None
+    normalize : {None, "true", "pred", "all"}, default=None
+        As in :func:`sklearn.metrics.confusion_matrix`.
+    class_names : sequence of two str, default=None
+        Names of class 0 and class 1.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    y_true = check_binary_labels(y_true, "y_true")
+    y_pred = check_binary_labels(y_pred, "y_pred")
+    if y_pred.shape != y_true.shape:
+        raise ValueError(f"y_pred must have the same length as y_true ({y_true.shape[0]}), got {y_pred.shape[0]}")
+    check_choice(normalize, "normalize", [None, "true", "pred", "all"])
+    names = list(class_names) if class_names is not None else ["negative (0)", "positive (1)"]
+    if len(names) != 2:
+        raise ValueError(f"class_names must hold two names, got {len(names)}")
+    counts = confusion_matrix(y_true, y_pred, labels=[0, 1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if normalize == "true":
+            shown = counts / counts.sum(axis=1, keepdims=True)
+        elif normalize == "pred":
+            shown = counts / counts.sum(axis=0, keepdims=True)
+        elif normalize == "all":
+            shown = counts / counts.sum()
+        else:
+            shown = counts.astype(float)
+    shown = np.nan_to_num(shown)
+    ax = _get_ax(ax)
+    scale = shown / shown.max() if shown.max() > 0 else shown
+    ax.imshow(scale, cmap="Blues", vmin=0, vmax=1.25)
+    cell_names = [["TN", "FP"], ["FN", "TP"]]
+    for i in range(2):
+        for j in range(2):
+            value = f"{shown[i, j]:.2%}" if normalize else f"{counts[i, j]:,}"
+            ax.text(j, i, f"{cell_names[i][j]}\n{value}", ha="center", va="center", fontsize="medium")
+    ax.set_xticks([0, 1], names)
+    ax.set_yticks([0, 1], names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.grid(False)
+    return ax
+
+
+def plot_decision_boundary(
+    estimator,
+    X,
+    y,
+    *,
+    ax=None,
+    threshold: float = 0.5,
+    grid_resolution: int = 150,
+    feature_names=("feature 1", "feature 2"),
+    shade: bool = True,
+):
+    """Scatter two features and draw a fitted classifier's decision boundary.
+
+    The boundary is where the predicted probability of class 1 equals
+    ``threshold``; the side predicted as minority is lightly shaded.
+
+    Parameters
+    ----------
+    estimator : fitted classifier with ``predict_proba``
+    X : array-like of shape (n_samples, 2)
+    y : array-like of shape (n_samples,), 0/1 labels
+    ax : matplotlib Axes, default=None
+    threshold : float in (0, 1), default=0.5
+    grid_resolution : int >= 10, default=150
+    feature_names : two str
+    shade : bool, default=True
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if not hasattr(estimator, "predict_proba"):
+        raise TypeError(f"estimator must be a fitted classifier with predict_proba, got {type(estimator).__name__}")
+    threshold = check_float(threshold, "threshold", min_value=0, max_value=1, min_inclusive=False, max_inclusive=False)
+    grid_resolution = check_int(grid_resolution, "grid_resolution", min_value=10, max_value=1000)
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (n_samples, 2), got {X.shape}")
+    ax = scatter_classes(X, y, ax=ax)
+    margin = 0.05 * (X.max(axis=0) - X.min(axis=0) + 1e-12)
+    xs = np.linspace(X[:, 0].min() - margin[0], X[:, 0].max() + margin[0], grid_resolution)
+    ys = np.linspace(X[:, 1].min() - margin[1], X[:, 1].max() + margin[1], grid_resolution)
+    xx, yy = np.meshgrid(xs, ys)
+    proba = estimator.predict_proba(np.c_[xx.ravel(), yy.ravel()])[:, 1].reshape(xx.shape)
+    if shade and proba.max() > threshold:
+        ax.contourf(xx, yy, proba, levels=[threshold, 1.0 + 1e-9], colors=[MINORITY_COLOR], alpha=0.12)
+    if proba.min() < threshold < proba.max():
+        ax.contour(xx, yy, proba, levels=[threshold], colors="black", linewidths=1.5)
+    ax.set_xlabel(feature_names[0])
+    ax.set_ylabel(feature_names[1])
+    return ax
+
+
+def plot_pr_curve(y_true, y_score, *, ax=None, label: str | None = None, chance_level: bool = True, color=None):
+    """Precision–recall curve with its average precision and the chance level.
+
+    The chance level of a PR curve is the prevalence (share of positives): a
+    classifier that scores at random has that precision at every recall.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    y_true = check_binary_labels(y_true, "y_true")
+    y_score = check_scores(y_score, "y_score", length=y_true.shape[0])
+    if y_true.sum() == 0:
+        raise ValueError("y_true must contain at least one positive (1) to draw a PR curve")
+    from sklearn.metrics import average_precision_score
+
+    precision, recall, _ = precision_recall_curve(y_true, y_score)
+    ap = average_precision_score(y_true, y_score)
+    ax = _get_ax(ax)
+    text = f"{label + ': ' if label else ''}AP = {ap:.3f}"
+    ax.step(recall, precision, where="post", label=text, color=color, linewidth=1.8)
+    if chance_level:
+        prevalence = y_true.mean()
+        ax.axhline(prevalence, label=f"chance (prevalence) = {prevalence:.3f}", **CHANCE_STYLE)
+    ax.set_xlabel("recall (share of positives found)")
+    ax.set_ylabel("precision (share of alerts that are positive)")
+    ax.set_xlim(0, 1.01)
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
+
+
+def plot_roc_curve(y_true, y_score, *, ax=None, label: str | None = None, chance_level: bool = True, color=None):
+    """ROC curve with its area and the chance diagonal.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    y_true = check_binary_labels(y_true, "y_true")
+    y_score = check_scores(y_score, "y_score", length=y_true.shape[0])
+    if y_true.min() == y_true.max():
+        raise ValueError("y_true must contain both classes to draw a ROC curve")
+    fpr, tpr, _ = roc_curve(y_true, y_score)
+    ax = _get_ax(ax)
+    text = f"{label + ': ' if label else ''}ROC-AUC = {auc(fpr, tpr):.3f}"
+    ax.plot(fpr, tpr, label=text, color=color, linewidth=1.8)
+    if chance_level:
+        ax.plot([0, 1], [0, 1], label="chance (AUC = 0.5)", **CHANCE_STYLE)
+    ax.set_xlabel("false positive rate (share of negatives flagged)")
+    ax.set_ylabel("true positive rate (recall)")
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def reliability_curve(y_true, y_prob, *, n_bins: int = 10, strategy: str = "quantile"):
+    """Mean predicted probability and observed frequency of positives per bin.
+
+    Returns
+    -------
+    mean_predicted, observed_frequency, counts : ndarray
+        One entry per non-empty bin.
+    """
+    y_true = check_binary_labels(y_true, "y_true")
+    y_prob = check_scores(y_prob, "y_prob", length=y_true.shape[0], probabilities=True)
+    n_bins = check_int(n_bins, "n_bins", min_value=2, max_value=200)
+    check_choice(strategy, "strategy", ["uniform", "quantile"])
+    if strategy == "quantile":
+        edges = np.unique(np.quantile(y_prob, np.linspace(0, 1, n_bins + 1)))
+    else:
+        edges = np.linspace(0, 1, n_bins + 1)
+    if edges.size < 2:
+        edges = np.array([y_prob.min(), y_prob.max() + 1e-12])
+    bins = np.clip(np.searchsorted(edges, y_prob, side="right") - 1, 0, edges.size - 2)
+    counts = np.bincount(bins, minlength=edges.size - 1)
+    sum_prob = np.bincount(bins, weights=y_prob, minlength=edges.size - 1)
+    sum_true = np.bincount(bins, weights=y_true, minlength=edges.size - 1)
+    keep = counts > 0
+    return sum_prob[keep] / counts[keep], sum_true[keep] / counts[keep], counts[keep]
+
+
+def plot_reliability_diagram(
+    y_true,
+    y_prob,
+    *,
+    ax=None,
+    n_bins: int = 10,
+    strategy: str = "quantile",
+    label: str | None = None,
+    color=None,
+    log_scale: bool = False,
+):
+    """Reliability diagram: observed frequency of positives against predicted probability.
+
+    Points on the diagonal are calibrated; points below it over-estimate the
+    risk. With rare positives use ``strategy="quantile"`` (bins of equal size)
+    and ``log_scale=True`` to see the low-probability region.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    mean_predicted, observed, _ = reliability_curve(y_true, y_prob, n_bins=n_bins, strategy=strategy)
+    ax = _get_ax(ax)
+    ax.plot(mean_predicted, observed, marker="s", label=label, color=color, linewidth=1.6)
+    low = 1e-4 if log_scale else 0.0
+    ax.plot([low, 1], [low, 1], label="perfectly calibrated", **CHANCE_STYLE)
+    if log_scale:
+        ax.set_xscale("log")
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_xlim(low, 1)
+    else:
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+    ax.set_xlabel("mean predicted probability of class 1 (per bin)")
+    ax.set_ylabel("observed share of class 1 (per bin)")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax

@@ -1,0 +1,237 @@
+"""Widget plumbing: controls bound to a figure that redraws in place.
+
+A lesson writes one *render function* that takes the controls' values as
+keyword arguments and returns a matplotlib figure (optionally with a caption
+that states the figure's numbers in words). :class:`InteractiveFigure` does
+the rest, the same way everywhere:
+
+* it renders once on creation, so the figure shows with the default values
+  even where there is no kernel (the notebook read on the web shows a PNG
+  copy of the first figure);
+* every change of a control re-renders on the kernel side into one
+  ``widgets.Image``, in place (no ``plt.show()``, no growing output);
+* figures are cached by control values, so going back to a value costs
+  nothing, and the render function never needs to refit a model.
+
+Example
+-------
+>>> import ipywidgets as widgets
+>>> from matplotlib.figure import Figure
+>>> def render(prevalence):
+...     fig = Figure(figsize=(4, 3))
+...     ax = fig.add_subplot()
+...     ax.bar(["majority", "minority"], [1 - prevalence, prevalence])
+...     return fig, f"prevalence {prevalence:.0%}"
+>>> view = InteractiveFigure(render, {"prevalence": widgets.FloatSlider(
+...     value=0.1, min=0.01, max=0.5, step=0.01, description="prevalence")})
+>>> view.caption_text
+'prevalence 10%'
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from helpers._validation import check_int
+
+KERNEL_NOTE = "Interactive figure: move the controls in a running notebook (they need a live Python kernel)."
+
+# The value-holding controls the plumbing knows how to enumerate (for sweeps and tests).
+_SLIDERS = (widgets.IntSlider, widgets.FloatSlider, widgets.FloatLogSlider)
+_CHOICES = (widgets.Dropdown, widgets.ToggleButtons, widgets.RadioButtons, widgets.SelectionSlider, widgets.Select)
+
+
+def control_values(control: widgets.ValueWidget) -> list:
+    """Every value a control can take, ends included, in order.
+
+    Parameters
+    ----------
+    control : ipywidgets slider, dropdown, toggle buttons, radio buttons or checkbox
+
+    Returns
+    -------
+    list
+    """
+    if isinstance(control, widgets.FloatLogSlider):
+        exponents = np.arange(control.min, control.max + control.step / 2, control.step)
+        return [float(control.base**e) for e in exponents]
+    if isinstance(control, widgets.IntSlider):
+        return list(range(control.min, control.max + 1, control.step))
+    if isinstance(control, widgets.FloatSlider):
+        n_steps = int(round((control.max - control.min) / control.step))
+        values = [round(control.min + i * control.step, 10) for i in range(n_steps + 1)]
+        return [min(v, control.max) for v in values]
+    if isinstance(control, _CHOICES):
+        # options may be plain values or (label, value) pairs
+        return [option[1] if isinstance(option, tuple) else option for option in control.options]
+    if isinstance(control, (widgets.Checkbox, widgets.ToggleButton)):
+        return [False, True]
+    raise TypeError(
+        "control must be a slider, dropdown, toggle buttons, radio buttons, selection slider or checkbox, "
+        f"got {type(control).__name__}"
+    )
+
+
+def figure_to_png(fig: Figure, *, dpi: float | None = None) -> bytes:
+    """Render a matplotlib figure to PNG bytes and close it.
+
+    Fast compression: widget PNGs travel over a local socket, so encoding time
+    matters more than bytes.
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, pil_kwargs={"compress_level": 1}, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+class InteractiveFigure(widgets.VBox):
+    """Controls above a figure that a render function redraws in place.
+
+    Parameters
+    ----------
+    render : callable
+        Called with the controls' values as keyword arguments (one per key of
+        ``controls``); returns a matplotlib ``Figure``, or a pair
+        ``(Figure, caption)`` where ``caption`` is text stating what the figure
+        shows in numbers (it is also what a screen reader reads).
+    controls : mapping of str to ipywidget
+        Keyword name → control. Every control needs a ``description``.
+    cache_size : int, default=256
+        How many rendered figures to keep, keyed by the controls' values.
+        0 disables the cache (for render functions with hidden state).
+    dpi : float or None
+        Resolution of the rendered PNG; matplotlib's ``savefig.dpi`` when None.
+
+    Attributes
+    ----------
+    controls : dict
+    image : ipywidgets.Image
+    caption : ipywidgets.HTML
+    caption_text : str
+        The caption as plain text.
+    render_count : int
+        How many times ``render`` was actually called (cache misses).
+    last_render_ms : float
+        Time of the latest update, render and PNG encoding included.
+    """
+
+    def __init__(
+        self,
+        render: Callable[..., Figure | tuple[Figure, str]],
+        controls: Mapping[str, widgets.ValueWidget],
+        *,
+        cache_size: int = 256,
+        dpi: float | None = None,
+    ):
+        if not callable(render):
+            raise TypeError(f"render must be callable, got {type(render).__name__}")
+        if not isinstance(controls, Mapping) or not controls:
+            raise ValueError("controls must be a non-empty mapping of keyword name to ipywidgets control")
+        for name, control in controls.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ValueError(f"controls keys must be valid keyword names, got {name!r}")
+            control_values(control)  # raises TypeError for unsupported widgets
+            if not str(control.description).strip():
+                raise ValueError(f"control {name!r} needs a description (it is what a screen reader announces)")
+        self._cache_size = check_int(cache_size, "cache_size", min_value=0)
+        self._render = render
+        self._dpi = dpi
+        self._cache: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+        self.caption_text = ""
+        self.render_count = 0
+        self.last_render_ms = float("nan")
+        self.controls = dict(controls)
+        for control in self.controls.values():
+            control.style.description_width = "initial"
+            control.observe(self._on_change, names="value")
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+        self.caption = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
+        panel = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        super().__init__([panel, self.image, self.caption])
+        self.redraw()
+
+    @property
+    def values(self) -> dict:
+        """The controls' current values, by keyword name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def set_values(self, **values) -> None:
+        """Set some controls (as a student would) and redraw once."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; this figure has {sorted(self.controls)}")
+        with self.hold_trait_notifications():
+            for control in self.controls.values():
+                control.unobserve(self._on_change, names="value")
+            try:
+                for name, value in values.items():
+                    self.controls[name].value = value
+            finally:
+                for control in self.controls.values():
+                    control.observe(self._on_change, names="value")
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Render the figure for the current values (from the cache when possible)."""
+        start = time.perf_counter()
+        values = self.values
+        key = tuple(sorted(values.items()))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            png, caption = self._cache[key]
+        else:
+            png, caption = self._render_png(values)
+            if self._cache_size:
+                self._cache[key] = (png, caption)
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        self.image.value = png
+        self.caption_text = caption
+        self.caption.value = _caption_html(caption)
+        self.last_render_ms = (time.perf_counter() - start) * 1000
+
+    def _render_png(self, values: dict) -> tuple[bytes, str]:
+        result = self._render(**values)
+        caption = ""
+        if isinstance(result, tuple):
+            if len(result) != 2:
+                raise ValueError("render must return a Figure or a (Figure, caption) pair")
+            result, caption = result
+        self.render_count += 1
+        return figure_to_png(result, dpi=self._dpi), str(caption)
+
+    def _on_change(self, change) -> None:
+        self.redraw()
+
+    def _repr_mimebundle_(self, **kwargs):
+        # In JupyterLab the live widget view wins; a static reader (GitHub, nbviewer)
+        # falls back to the PNG of the figure as it was last drawn, and to plain text.
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        bundle["text/plain"] = KERNEL_NOTE
+        return bundle
+
+
+def _caption_html(text: str) -> str:
+    if not text:
+        return ""
+    body = html.escape(text).replace("\n", "<br>")
+    # role=status: screen readers announce the new numbers after each change.
+    return f'<div role="status" aria-live="polite" class="rare-cases-caption">{body}</div>'
+
+
+def interactive_figure(render, *, cache_size: int = 256, dpi: float | None = None, **controls) -> InteractiveFigure:
+    """Shortcut for ``InteractiveFigure(render, controls)`` with the controls as keywords."""
+    return InteractiveFigure(render, controls, cache_size=cache_size, dpi=dpi)
