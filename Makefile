@@ -50,7 +50,7 @@ release: $(INSTRUCTOR_STAMP)
 	$(BIN)/python -m helpers.release
 
 bench: $(COURSE_STAMP)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python tests/bench.py
 
 # After changing the pins in pyproject.toml: rebuild the lock from a clean environment.
 lock:

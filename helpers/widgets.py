@@ -34,6 +34,7 @@ import base64
 import html
 import io
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
@@ -48,6 +49,9 @@ KERNEL_NOTE = "Interactive figure: move the controls in a running notebook (they
 
 # The value-holding controls the plumbing knows how to enumerate (for sweeps and tests).
 _SLIDERS = (widgets.IntSlider, widgets.FloatSlider, widgets.FloatLogSlider)
+# Every interactive figure created in this process, so tests can sweep them all.
+_LIVE_FIGURES: weakref.WeakSet = weakref.WeakSet()
+
 _CHOICES = (widgets.Dropdown, widgets.ToggleButtons, widgets.RadioButtons, widgets.SelectionSlider, widgets.Select)
 
 
@@ -160,6 +164,9 @@ class InteractiveFigure(widgets.VBox):
         self.caption = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
         panel = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([panel, self.image, self.caption])
+        self.add_class("rare-cases-figure")
+        self._order = len(_LIVE_FIGURES)
+        _LIVE_FIGURES.add(self)
         self.redraw()
 
     @property
@@ -222,6 +229,11 @@ class InteractiveFigure(widgets.VBox):
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/plain"] = KERNEL_NOTE
         return bundle
+
+
+def live_figures() -> list[InteractiveFigure]:
+    """The interactive figures created in this Python process, oldest first."""
+    return sorted(_LIVE_FIGURES, key=lambda figure: figure._order)
 
 
 def _caption_html(text: str) -> str:
