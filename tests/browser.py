@@ -41,6 +41,7 @@ from pathlib import Path
 
 import nbformat
 import psutil
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -170,7 +171,13 @@ def copy_without_outputs(src: Path, dst: Path) -> Path:
 # --------------------------------------------------------------------------- environment
 
 
-def isolated_env(home: Path) -> dict[str, str]:
+# What ipykernel picks when MPLBACKEND is unset, i.e. what a student's `make lab` uses. A kernel
+# under MPLBACKEND=Agg shows no static figure at all (and a bare Figure only as text), so the
+# browser runs keep the inline backend; it is headless too.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def isolated_env(home: Path, *, mpl_backend: str = "Agg") -> dict[str, str]:
     """Environment for a server or kernel whose settings all live under ``home``."""
     env = dict(os.environ)
     for key in [k for k in env if k.startswith(("JUPYTER", "JPY_", "IPYTHON", "MPL"))]:
@@ -182,7 +189,7 @@ def isolated_env(home: Path) -> dict[str, str]:
         JUPYTER_RUNTIME_DIR=str(home / "jupyter-runtime"),
         IPYTHONDIR=str(home / "ipython"),
         MPLCONFIGDIR=str(home / "matplotlib"),
-        MPLBACKEND="Agg",
+        MPLBACKEND=mpl_backend,
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
         PYTHONHASHSEED="0",
     )
@@ -240,7 +247,7 @@ class LabServer:
         return self.home / "jupyterlab.log"
 
     def start(self) -> None:
-        env = isolated_env(self.home)
+        env = isolated_env(self.home, mpl_backend=INLINE_BACKEND)
         settings = Path(env["JUPYTER_CONFIG_DIR"]) / "lab" / "user-settings"
         for name, values in _LAB_SETTINGS.items():
             write_json(settings / name, values)
@@ -307,11 +314,12 @@ class LabServer:
             pass
 
     def shutdown_kernels(self) -> None:
-        """Shut every running kernel down, through the server's API."""
+        """End every session and kernel, through the server's API."""
         self._remember_children()
         try:
-            kernels = self.api("GET", "/api/kernels")
-            for kernel in kernels:
+            for session in self.api("GET", "/api/sessions"):
+                self.api("DELETE", f"/api/sessions/{session['id']}")
+            for kernel in self.api("GET", "/api/kernels"):
                 self.api("DELETE", f"/api/kernels/{kernel['id']}")
         except OSError:
             pass
@@ -358,3 +366,397 @@ def _alive(proc: psutil.Process) -> bool:
 def write_json(path: Path, values) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values))
+
+
+# --------------------------------------------------------------------------- the page
+
+# The notebook panel on screen (pages are opened with ``?reset``, so it is the only one).
+_PANEL_JS = "window.jupyterapp.shell.currentWidget"
+
+_JS_KERNEL_READY = f"""() => {{
+    const panel = window.jupyterapp && {_PANEL_JS};
+    const kernel = panel && panel.sessionContext && panel.sessionContext.session
+        && panel.sessionContext.session.kernel;
+    return Boolean(kernel && kernel.connectionStatus === 'connected' && panel.content.widgets.length);
+}}"""
+
+# 'error' as soon as a cell holds an error output; 'done' once the last non-empty code cell
+# shows its prompt number (outputs were stripped, so only this run can have set it).
+_JS_RUN_STATE = f"""() => {{
+    const cells = {_PANEL_JS}.content.widgets.filter((c) => c.model.type === 'code');
+    for (const cell of cells) {{
+        for (const output of cell.model.outputs.toJSON()) {{
+            if (output.output_type === 'error') return 'error';
+        }}
+    }}
+    const ran = cells.filter((c) => c.model.sharedModel.getSource().trim() !== '');
+    if (!ran.length) return 'done';
+    const prompt = ran[ran.length - 1].node.querySelector('.jp-InputPrompt');
+    return /\\[\\d+\\]/.test(prompt ? prompt.textContent : '') ? 'done' : false;
+}}"""
+
+_JS_NOTEBOOK_JSON = f"() => {_PANEL_JS}.context.model.toJSON()"
+
+_JS_KERNEL_EXEC = f"""async ([code, timeoutMs]) => {{
+    const kernel = {_PANEL_JS}.sessionContext.session.kernel;
+    const future = kernel.requestExecute({{code, silent: false, store_history: false, stop_on_error: false}});
+    const result = {{stdout: '', stderr: '', error: null}};
+    future.onIOPub = (msg) => {{
+        const type = msg.header.msg_type;
+        if (type === 'stream') result[msg.content.name] += msg.content.text;
+        if (type === 'error') result.error = msg.content.ename + ': ' + msg.content.evalue;
+    }};
+    let timer;
+    const timeout = new Promise((_, reject) => {{
+        timer = setTimeout(() => reject(new Error('kernel did not answer within ' + timeoutMs + ' ms')), timeoutMs);
+    }});
+    try {{ await Promise.race([future.done, timeout]); }} finally {{ clearTimeout(timer); }}
+    return result;
+}}"""
+
+_JS_APPEND_AND_RUN = f"""async (code) => {{
+    const app = window.jupyterapp;
+    const notebook = {_PANEL_JS}.content;
+    notebook.activeCellIndex = notebook.widgets.length - 1;
+    await app.commands.execute('notebook:insert-cell-below');
+    notebook.activeCell.model.sharedModel.setSource(code);
+    await app.commands.execute('notebook:run-cell');
+}}"""
+
+# Every control of a box, in page order, tagged with data-rc-control so it can be found again.
+_JS_FIND_CONTROLS = """(box) => {
+    const selector = '.widget-slider, .widget-dropdown, .widget-select, .widget-toggle-buttons, '
+        + '.widget-radio, .widget-checkbox, button.widget-toggle-button';
+    const text = (el) => (el ? el.textContent : '').replace(/\\s+/g, ' ').trim();
+    const found = [];
+    for (const el of box.querySelectorAll(selector)) {
+        if (el.closest('.widget-output')) continue;
+        if (el.matches('button') && el.closest('.widget-toggle-buttons')) continue;
+        let kind;
+        if (el.matches('.widget-slider')) kind = 'slider';
+        else if (el.matches('.widget-dropdown')) kind = 'dropdown';
+        else if (el.matches('.widget-select')) kind = 'select';
+        else if (el.matches('.widget-toggle-buttons')) kind = 'toggle-buttons';
+        else if (el.matches('.widget-radio')) kind = 'radio';
+        else if (el.matches('.widget-checkbox')) kind = 'checkbox';
+        else kind = 'toggle-button';
+        let label = text(el.querySelector(':scope > .widget-label'));
+        if (kind === 'checkbox') label = text(el.querySelector('.widget-label-basic'));
+        if (kind === 'toggle-button') label = text(el);
+        el.setAttribute('data-rc-control', String(found.length));
+        found.push({index: found.length, kind, label, vertical: el.matches('.widget-vslider')});
+    }
+    return found;
+}"""
+
+_JS_CONTROL_STATE = """(el) => {
+    const handle = el.querySelector('.noUi-handle');
+    if (handle) {
+        return {value: handle.getAttribute('aria-valuetext'), now: +handle.getAttribute('aria-valuenow'),
+                min: +handle.getAttribute('aria-valuemin'), max: +handle.getAttribute('aria-valuemax')};
+    }
+    const select = el.querySelector('select');
+    if (select) return {value: select.value, now: select.selectedIndex, min: 0, max: select.options.length - 1};
+    const buttons = Array.from(el.querySelectorAll('button'));
+    if (el.matches('.widget-toggle-buttons')) {
+        const now = buttons.findIndex((b) => b.classList.contains('mod-active'));
+        return {value: now >= 0 ? buttons[now].textContent.trim() : '', now, min: 0, max: buttons.length - 1};
+    }
+    const radios = Array.from(el.querySelectorAll('input[type=radio]'));
+    if (radios.length) {
+        const now = radios.findIndex((r) => r.checked);
+        return {value: String(now), now, min: 0, max: radios.length - 1};
+    }
+    const box = el.querySelector('input[type=checkbox]');
+    if (box) return {value: String(box.checked), now: +box.checked, min: 0, max: 1};
+    const on = el.classList.contains('mod-active');
+    return {value: String(on), now: +on, min: 0, max: 1};
+}"""
+
+# Arm one measurement: the first input event after this call starts the clock (its
+# timeStamp), the first change of the box's image(s) stops it (a MutationObserver).
+_JS_ARM = """(box) => {
+    const images = () => Array.from(box.querySelectorAll('img')).map((img) => img.getAttribute('src') || '');
+    const signature = () => images().join('|');
+    const before = signature();
+    const step = {t0: null, t1: null};
+    const events = ['keydown', 'pointerdown', 'mousedown', 'input', 'change'];
+    const start = (event) => { if (step.t0 === null) step.t0 = event.timeStamp; };
+    for (const type of events) document.addEventListener(type, start, {capture: true});
+    const observer = new MutationObserver(() => {
+        const now = images();
+        if (step.t1 === null && now.length && now.every((src) => src) && now.join('|') !== before) {
+            step.t1 = performance.now();
+            observer.disconnect();
+            for (const type of events) document.removeEventListener(type, start, {capture: true});
+        }
+    });
+    observer.observe(box, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+    step.cancel = () => {
+        observer.disconnect();
+        for (const type of events) document.removeEventListener(type, start, {capture: true});
+    };
+    window.__rcStep = step;
+}"""
+
+
+class BrowserCheckError(AssertionError):
+    """Something a person would notice went wrong in the page."""
+
+
+@dataclass
+class Control:
+    """One control of an interactive figure, as found in the page."""
+
+    index: int
+    kind: str  # slider, dropdown, select, toggle-buttons, radio, checkbox, toggle-button
+    label: str
+    vertical: bool = False
+
+    def locator(self, box):
+        return box.locator(f'[data-rc-control="{self.index}"]')
+
+
+@dataclass
+class Step:
+    """One change of a control: the value it went to, and the time until the figure changed."""
+
+    value: str
+    latency_ms: float
+
+
+_JS_OPEN_IN_PLACE = """async (path) => {
+    const app = window.jupyterapp;
+    for (const widget of Array.from(app.shell.widgets('main'))) {
+        if (widget.context) widget.context.model.dirty = false;  // nothing is saved, no dialog asks
+        widget.dispose();
+    }
+    await app.commands.execute('docmanager:open', {path});
+}"""
+
+
+def open_notebook(page, server: LabServer, relative_path: str, *, timeout_ms: float = 90_000) -> None:
+    """Open a notebook in JupyterLab and wait until its kernel is connected.
+
+    A page that already shows JupyterLab closes what it had open (unsaved) and
+    opens the notebook in place, as with the file browser: loading the whole
+    application again would cost seconds per notebook.
+    """
+    in_lab = page.url.startswith(server.url + "/lab") and page.evaluate("() => Boolean(window.jupyterapp)")
+    if in_lab:
+        page.evaluate(_JS_OPEN_IN_PLACE, relative_path)
+    else:
+        page.goto(server.notebook_url(relative_path))
+    page.wait_for_function(
+        f"(path) => {{ const p = window.jupyterapp && {_PANEL_JS}; return Boolean(p && p.context && p.context.path === path); }}",
+        arg=relative_path,
+        timeout=timeout_ms,
+        polling=100,
+    )
+    page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=timeout_ms)
+    page.wait_for_function(_JS_KERNEL_READY, timeout=timeout_ms, polling=100)
+
+
+def close_notebooks(page) -> None:
+    """Close every open document without saving (their kernels keep running: see LabServer)."""
+    if page.evaluate("() => Boolean(window.jupyterapp)"):
+        page.evaluate(
+            """() => { for (const w of Array.from(window.jupyterapp.shell.widgets('main'))) {
+                if (w.context) w.context.model.dirty = false; w.dispose(); } }"""
+        )
+
+
+def restart_and_run_all(page, *, timeout_ms: float = 180_000) -> str:
+    """Kernel ▸ Restart Kernel and Run All Cells…, confirm, and wait for the end.
+
+    Returns ``'done'`` when the last code cell shows its prompt number, or
+    ``'error'`` as soon as a cell shows an error output (Run All stops there).
+    """
+    page.get_by_role("menuitem", name="Kernel", exact=True).click()
+    page.locator(".lm-Menu-item", has_text="Restart Kernel and Run All Cells").click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    return page.wait_for_function(_JS_RUN_STATE, timeout=timeout_ms, polling=100).json_value()
+
+
+def notebook_json(page) -> dict:
+    """The open notebook as nbformat JSON, outputs of this run included."""
+    return page.evaluate(_JS_NOTEBOOK_JSON)
+
+
+def error_outputs(nb_json: dict) -> list[str]:
+    """``"cell N: Name: message"`` for every error output of the notebook."""
+    errors = []
+    for number, cell in enumerate(nb_json["cells"], start=1):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                errors.append(f"cell {number}: {output.get('ename')}: {output.get('evalue')}")
+    return errors
+
+
+def displayed_model_ids(nb_json: dict) -> set[str]:
+    """Model ids of the widgets the notebook's outputs display."""
+    ids = set()
+    for cell in nb_json["cells"]:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            if view:
+                ids.add(view["model_id"])
+    return ids
+
+
+def kernel_exec(page, code: str, *, timeout_ms: float = 60_000) -> str:
+    """Run ``code`` in the notebook's kernel, in a namespace of its own; return what it printed.
+
+    Nothing leaks into the lesson's variables. Raises on an exception in the kernel.
+    """
+    wrapped = f"exec({code!r}, {{'__name__': '__rare_cases_probe__'}})"
+    result = page.evaluate(_JS_KERNEL_EXEC, [wrapped, timeout_ms])
+    if result["error"]:
+        raise BrowserCheckError(f"the kernel raised {result['error']} running:\n{code}")
+    return result["stdout"]
+
+
+# Ask the kernel about its interactive figures and tag each one's box with class
+# rc-live-<i> (the kernel's order), so the page's boxes can be matched to them.
+_PY_FIGURES = """\
+import json
+from helpers.widgets import live_figures
+figures = live_figures()
+for i, figure in enumerate(figures):
+    figure.add_class(f"rc-live-{i}")
+print(json.dumps([
+    {
+        "model_id": figure.model_id,
+        "caption": figure.caption_text,
+        "controls": [
+            {"name": name, "type": type(control).__name__, "description": str(control.description)}
+            for name, control in figure.controls.items()
+        ],
+    }
+    for figure in figures
+]))
+"""
+
+
+def kernel_figures(page) -> list[dict]:
+    """The kernel's live interactive figures (model id, caption, controls), oldest first.
+
+    Side effect: each figure's box in the page gets the class ``rc-live-<i>``.
+    """
+    return json.loads(kernel_exec(page, _PY_FIGURES))
+
+
+def kernel_caption(page, figure_index: int) -> str:
+    """The caption text the kernel holds for live figure ``figure_index``."""
+    code = f"import json\nfrom helpers.widgets import live_figures\nprint(json.dumps(live_figures()[{figure_index}].caption_text))"
+    return json.loads(kernel_exec(page, code))
+
+
+def dom_caption(box) -> str:
+    """The caption text shown under a figure ('' when it has none)."""
+    return box.evaluate("(b) => { const c = b.querySelector('.rare-cases-caption'); return c ? c.textContent : ''; }")
+
+
+def same_text(a: str, b: str) -> bool:
+    """Equal up to whitespace (a line break in a caption becomes <br>, which has no text)."""
+    return "".join(a.split()) == "".join(b.split())
+
+
+def wait_for_caption(page, box, expected: str, *, timeout_ms: float = 10_000) -> None:
+    """Wait until the caption under ``box`` reads ``expected`` (up to whitespace)."""
+    target = "".join(expected.split())
+    page.wait_for_function(
+        """([box, target]) => {
+            const c = box.querySelector('.rare-cases-caption');
+            return (c ? c.textContent : '').replace(/\\s+/g, '') === target;
+        }""",
+        arg=[box.element_handle(), target],
+        timeout=timeout_ms,
+        polling=50,
+    )
+
+
+def find_controls(box) -> list[Control]:
+    """The controls of one figure box (or baseline box), in the order they are shown."""
+    return [Control(**found) for found in box.evaluate(_JS_FIND_CONTROLS)]
+
+
+def control_state(box, control: Control) -> dict:
+    """``{'value', 'now', 'min', 'max'}`` of a control as the page shows it."""
+    return control.locator(box).evaluate(_JS_CONTROL_STATE)
+
+
+MOVES = ("up", "down", "max", "min")
+
+
+def step_control(page, box, control: Control, move: str = "up", *, timeout_ms: float = 15_000) -> Step | None:
+    """Change one control, as a person would, and time the redraw of its figure.
+
+    ``move`` is ``"up"`` or ``"down"`` (one notch; at the end of its range the
+    control goes the other way instead), or ``"max"`` / ``"min"`` (jump to an
+    end; returns None without touching anything when already there).
+
+    Sliders: focus the handle and press an arrow key, or End / Home. Dropdowns
+    and list boxes: pick an option. Toggle buttons and radio buttons: click
+    one. Checkboxes: Space (every move toggles). A toggle button: click.
+
+    Raises :class:`BrowserCheckError` when the figure does not change.
+    """
+    if move not in MOVES:
+        raise ValueError(f"move must be one of {MOVES}, got {move!r}")
+    element = control.locator(box)
+    state = element.evaluate(_JS_CONTROL_STATE)
+    now, low, high = state["now"], state["min"], state["max"]
+    if move == "up" and now >= high:
+        move = "down"
+    elif move == "down" and now <= low:
+        move = "up"
+    elif (move == "max" and now >= high) or (move == "min" and now <= low):
+        if control.kind not in ("checkbox", "toggle-button"):
+            return None
+    target = {"up": int(now) + 1, "down": int(now) - 1, "max": int(high), "min": int(low)}[move]
+    element.scroll_into_view_if_needed()
+    box.evaluate(_JS_ARM)
+    try:
+        if control.kind == "slider":
+            element.locator(".noUi-handle").focus()
+            keys = {"max": "End", "min": "Home"}
+            if control.vertical:
+                keys.update(up="ArrowUp", down="ArrowDown")
+            else:
+                keys.update(up="ArrowRight", down="ArrowLeft")
+            page.keyboard.press(keys[move])
+        elif control.kind in ("dropdown", "select"):
+            element.locator("select").select_option(index=target)
+        elif control.kind == "toggle-buttons":
+            element.locator("button").nth(target).click()
+        elif control.kind == "radio":
+            element.locator("input[type=radio]").nth(target).click()
+        elif control.kind == "checkbox":
+            element.locator("input[type=checkbox]").focus()
+            page.keyboard.press("Space")
+        else:
+            element.click()
+        page.wait_for_function("() => window.__rcStep.t1 !== null", timeout=timeout_ms, polling="raf")
+    except PlaywrightTimeoutError as exc:
+        page.evaluate("() => window.__rcStep && window.__rcStep.cancel()")
+        after = element.evaluate(_JS_CONTROL_STATE)
+        raise BrowserCheckError(
+            f"control {control.label!r} ({control.kind}) went from {state['value']!r} to {after['value']!r} "
+            f"but the figure did not change within {timeout_ms / 1000:g} s"
+        ) from exc
+    timing = page.evaluate("() => ({t0: window.__rcStep.t0, t1: window.__rcStep.t1})")
+    after = element.evaluate(_JS_CONTROL_STATE)
+    if timing["t0"] is None:
+        raise BrowserCheckError(f"no input event was seen while changing {control.label!r}")
+    return Step(value=after["value"], latency_ms=timing["t1"] - timing["t0"])
+
+
+def append_and_run_cell(page, code: str) -> None:
+    """Add a code cell at the end of the notebook, with ``code``, and run it."""
+    page.evaluate(_JS_APPEND_AND_RUN, code)
+
+
+def figure_box(page, figure_index: int):
+    """The page's box of live figure ``figure_index`` (first view when shown twice)."""
+    return page.locator(f"{PANEL} {FIGURE}.rc-live-{figure_index}").first

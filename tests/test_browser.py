@@ -1,0 +1,170 @@
+"""Every lesson's interactive figures, used as a person would in JupyterLab in a real browser.
+
+For each ``notebooks/NN_topic.ipynb`` (found automatically): open it, Kernel ▸
+Restart Kernel and Run All Cells, wait for the last code cell's prompt number
+and check that no cell shows an error. Then, for every control of every
+interactive figure in the page (``.rare-cases-figure`` boxes): move it one
+notch, then to its top end and to its bottom end, with the keyboard or the
+mouse; each time the figure's image must change (seen by a MutationObserver
+on its ``src``) and the caption under it must read what the kernel's figure
+says (so it changes when, and only when, the kernel's caption does).
+
+A toy notebook with every kind of control always runs too, and a broken toy
+(its render function raises at the top of a slider) must fail the same check.
+
+Needs the system's Chromium (``apt-get install chromium``): without it these
+tests skip, except under ``CI=true`` where they fail. One JupyterLab server
+and one browser serve the whole file: its tests share the xdist group
+"browser", so ``pytest -n 2 --dist loadgroup`` runs them in one worker.
+Nothing is timed here; ``tests/bench.py`` measures latency.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+import browser as b  # tests/browser.py: pytest puts tests/ on sys.path (no __init__.py there)
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.timeout(600)]
+
+# Moves per control in this test: one notch, then both ends (the bench does >= 20 notches).
+MOVES = ("up", "max", "min")
+BINARY_MOVES = ("up", "up")  # a checkbox or a toggle button: on, then off again
+STEP_TIMEOUT_MS = 15_000
+TOY = "_toy/toy.ipynb"
+BROKEN = "_toy/broken.ipynb"
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = b.find_chromium()
+    if path is None:
+        if _ci():
+            pytest.fail(f"{b.INSTALL_HINT} Under CI a missing browser is a failure.", pytrace=False)
+        pytest.skip(b.INSTALL_HINT)
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory, chromium_path):
+    """JupyterLab serving a copy of notebooks/ (outputs stripped) plus the toy notebooks."""
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "root"
+    if b.NOTEBOOKS.is_dir():
+        shutil.copytree(b.NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    root.mkdir(exist_ok=True)
+    for notebook in b.lesson_notebooks():
+        b.copy_without_outputs(notebook, root / notebook.name)
+    b.write_notebook(b.toy_notebook(), root / TOY)
+    b.write_notebook(b.toy_notebook(broken=True), root / BROKEN)
+    server = b.LabServer(root, tmp / "home")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def session_page(lab, chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = b.launch_browser(playwright, chromium_path)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def page(session_page, lab):
+    """The shared JupyterLab page; after each test its notebooks are closed and kernels ended."""
+    yield session_page
+    try:
+        if session_page.locator(".jp-Dialog").count():
+            session_page.goto("about:blank")  # a dialog left open: the next test loads a fresh page
+        else:
+            b.close_notebooks(session_page)
+    finally:
+        lab.shutdown_kernels()
+
+
+def check_widgets_in_browser(page, lab, relative_path: str, *, step_timeout_ms: float = STEP_TIMEOUT_MS) -> int:
+    """Run the notebook in the page and move every control of every figure; return how many moves."""
+    b.open_notebook(page, lab, relative_path)
+    state = b.restart_and_run_all(page)
+    nb_json = b.notebook_json(page)
+    errors = b.error_outputs(nb_json)
+    assert not errors, f"{relative_path}: Run All shows error output(s): {errors}"
+    assert state == "done", f"{relative_path}: Run All did not reach the last code cell"
+
+    figures = b.kernel_figures(page)
+    shown = b.displayed_model_ids(nb_json)
+    moves = 0
+    for index, figure in enumerate(figures):
+        if figure["model_id"] not in shown:
+            continue  # built by the lesson but never displayed: nothing in the page to move
+        box = b.figure_box(page, index)
+        try:
+            box.wait_for(state="attached", timeout=30_000)
+        except Exception as exc:
+            raise AssertionError(
+                f"{relative_path}: interactive figure {index + 1} is in the notebook's outputs "
+                "but its widget never appeared in the page"
+            ) from exc
+        controls = b.find_controls(box)
+        expected = [control["description"] for control in figure["controls"]]
+        found = [control.label for control in controls]
+        assert len(found) == len(expected) and all(map(b.same_text, found, expected)), (
+            f"{relative_path}: figure {index + 1} has controls {expected} in the kernel, "
+            f"but the page shows {found}"
+        )
+        assert b.same_text(b.dom_caption(box), figure["caption"]), (
+            f"{relative_path}: figure {index + 1} shows caption {b.dom_caption(box)!r}, "
+            f"the kernel has {figure['caption']!r}"
+        )
+        for control in controls:
+            for move in BINARY_MOVES if control.kind in ("checkbox", "toggle-button") else MOVES:
+                try:
+                    step = b.step_control(page, box, control, move, timeout_ms=step_timeout_ms)
+                except b.BrowserCheckError as exc:
+                    raise AssertionError(f"{relative_path}: figure {index + 1}: {exc}") from exc
+                if step is None:
+                    continue
+                moves += 1
+                caption = b.kernel_caption(page, index)
+                try:
+                    b.wait_for_caption(page, box, caption)
+                except Exception as exc:
+                    raise AssertionError(
+                        f"{relative_path}: figure {index + 1}: after {control.label!r} -> {step.value!r} "
+                        f"the caption reads {b.dom_caption(box)!r}, the kernel has {caption!r}"
+                    ) from exc
+
+    # Every figure box in the page belongs to a figure the kernel knows about.
+    untagged = page.locator(f"{b.PANEL} {b.FIGURE}:not([class*='rc-live-'])").count()
+    assert untagged == 0, f"{relative_path}: {untagged} figure box(es) in the page match no live figure"
+    return moves
+
+
+@pytest.mark.parametrize("notebook", b.lesson_notebooks(), ids=lambda path: path.stem)
+def test_lesson_widgets_in_browser(page, lab, notebook):
+    check_widgets_in_browser(page, lab, notebook.name)
+
+
+def test_toy_widgets_in_browser(page, lab):
+    # Every kind of control the course uses: 2 sliders x 3 moves, dropdown 3, toggle buttons 2
+    # (its "up" is its top end already), checkbox 2.
+    moves = check_widgets_in_browser(page, lab, TOY)
+    assert moves == 6 + 3 + 2 + 2
+
+
+def test_broken_widget_fails_in_browser(page, lab):
+    # The broken toy raises when its slider "points" reaches its top end: the image never changes.
+    with pytest.raises(AssertionError, match=r"'points'.*did not change"):
+        check_widgets_in_browser(page, lab, BROKEN, step_timeout_ms=3_000)

@@ -1,0 +1,163 @@
+"""helpers.plots: the shared figure builders draw what they say, and refuse bad input."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.colors import to_hex
+from sklearn.linear_model import LogisticRegression
+
+from helpers import plots as hp
+
+rng = np.random.default_rng(0)
+Y = (rng.random(400) < 0.1).astype(int)
+SCORES = np.clip(Y * 0.4 + rng.random(400) * 0.6, 0, 1)
+X2 = rng.normal(size=(400, 2)) + Y[:, None] * 1.5
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_palette_is_the_course_palette():
+    hp.set_course_style()
+    assert hp.MINORITY_COLOR == hp.CLASS_COLORS[1] != hp.CLASS_COLORS[0]
+    assert hp.MINORITY_COLOR not in hp.SERIES_COLORS  # the minority colour means "minority" only
+    assert hp.CLASS_MARKERS[0] != hp.CLASS_MARKERS[1]  # a second cue besides colour
+
+
+def test_scatter_classes_uses_colour_and_marker_per_class():
+    ax = hp.scatter_classes(X2, Y)
+    majority, minority = ax.collections
+    assert to_hex(minority.get_facecolor()[0]) == hp.MINORITY_COLOR.lower()
+    assert to_hex(majority.get_facecolor()[0]) == hp.MAJORITY_COLOR.lower()
+    assert len(minority.get_offsets()) == Y.sum()
+    assert f": {Y.sum()}" in minority.get_label()
+
+
+def test_class_ratio_annotates_counts_and_shares():
+    ax = hp.plot_class_ratio(Y)
+    texts = [text.get_text() for text in ax.texts]
+    assert f"{(Y == 0).sum():,}\n({(Y == 0).mean():.2%})" in texts
+    assert f"{Y.sum():,}\n({Y.mean():.2%})" in texts
+    assert ax.get_ylabel() and ax.get_xlabel()
+
+
+def test_class_ratio_multiclass():
+    ax = hp.plot_class_ratio(np.array(["a"] * 50 + ["b"] * 3))
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == ["a", "b"]
+
+
+def test_confusion_matrix_cells():
+    y_pred = (SCORES > 0.5).astype(int)
+    ax = hp.plot_confusion_matrix(Y, y_pred)
+    tp = int(((Y == 1) & (y_pred == 1)).sum())
+    fn = int(((Y == 1) & (y_pred == 0)).sum())
+    texts = {text.get_text() for text in ax.texts}
+    assert f"TP\n{tp:,}" in texts and f"FN\n{fn:,}" in texts
+    ax = hp.plot_confusion_matrix(Y, y_pred, normalize="true")
+    assert f"TP\n{tp / Y.sum():.2%}" in {text.get_text() for text in ax.texts}
+
+
+def test_confusion_matrix_with_an_empty_class_has_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hp.plot_confusion_matrix([0, 0, 0], [0, 0, 0], normalize="pred")
+
+
+def test_pr_curve_chance_level_is_prevalence():
+    ax = hp.plot_pr_curve(Y, SCORES)
+    chance = [line for line in ax.lines if "chance" in line.get_label()]
+    assert chance and np.allclose(chance[0].get_ydata(), Y.mean())
+    assert re.search(r"AP = 0\.\d{3}", ax.get_legend().get_texts()[0].get_text())
+
+
+def test_roc_curve_has_diagonal_and_auc():
+    ax = hp.plot_roc_curve(Y, SCORES, label="model")
+    assert any(line.get_xydata().tolist() == [[0, 0], [1, 1]] for line in ax.lines)
+    assert "model: ROC-AUC" in ax.get_legend().get_texts()[0].get_text()
+
+
+def test_decision_boundary_draws_a_contour():
+    model = LogisticRegression().fit(X2, Y)
+    ax = hp.plot_decision_boundary(model, X2, Y, threshold=0.3)
+    assert len(ax.collections) >= 3  # two classes + the boundary (and shading)
+
+
+def test_reliability_curve_is_exact_on_known_bins():
+    y_true = np.array([0, 0, 1, 1, 0, 1, 1, 1])
+    y_prob = np.array([0.1, 0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.9])
+    mean_predicted, observed, counts = hp.reliability_curve(y_true, y_prob, n_bins=2, strategy="uniform")
+    np.testing.assert_allclose(mean_predicted, [0.1, 0.9])
+    np.testing.assert_allclose(observed, [0.5, 0.75])
+    np.testing.assert_array_equal(counts, [4, 4])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 1), st.floats(0, 1)), min_size=5, max_size=300),
+    st.integers(2, 20),
+    st.sampled_from(["uniform", "quantile"]),
+)
+def test_reliability_curve_properties(pairs, n_bins, strategy):
+    y_true = np.array([label for label, _ in pairs])
+    y_prob = np.array([prob for _, prob in pairs])
+    mean_predicted, observed, counts = hp.reliability_curve(y_true, y_prob, n_bins=n_bins, strategy=strategy)
+    assert counts.sum() == len(pairs)
+    assert np.all((observed >= 0) & (observed <= 1))
+    # the counts-weighted means give back the overall means
+    assert np.isclose((observed * counts).sum(), y_true.sum())
+    assert np.isclose((mean_predicted * counts).sum(), y_prob.sum())
+
+
+def test_reliability_diagram_draws_diagonal():
+    ax = hp.plot_reliability_diagram(Y, SCORES, label="model", log_scale=True)
+    assert any("calibrated" in line.get_label() for line in ax.lines)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: hp.plot_pr_curve([0, 2, 1], [0.1, 0.2, 0.3]), ValueError, "y_true must hold only 0"),
+        (lambda: hp.plot_pr_curve([0, 1], [0.1]), ValueError, "y_score must have the same length as y_true"),
+        (lambda: hp.plot_pr_curve([0, 0], [0.1, 0.2]), ValueError, "at least one positive"),
+        (lambda: hp.plot_pr_curve("01", [0.1]), TypeError, "y_true must be array-like"),
+        (lambda: hp.plot_roc_curve([1, 1], [0.1, 0.2]), ValueError, "both classes"),
+        (lambda: hp.plot_roc_curve([0, 1], [0.1, np.nan]), ValueError, "y_score must be finite"),
+        (lambda: hp.plot_roc_curve([0, 1], [0.1, 0.2], ax="left"), TypeError, "ax must be a matplotlib Axes"),
+        (lambda: hp.plot_confusion_matrix([0, 1], [0, 1], normalize="rows"), ValueError, "normalize must be one of"),
+        (lambda: hp.plot_confusion_matrix([0, 1], [0]), ValueError, "y_pred must have the same length"),
+        (lambda: hp.plot_confusion_matrix([[0, 1]], [0, 1]), ValueError, "y_true must be 1-dimensional"),
+        (lambda: hp.reliability_curve([0, 1], [0.5, 1.5]), ValueError, "y_prob must be probabilities in [0, 1]"),
+        (lambda: hp.reliability_curve([0, 1], [0.5, 0.5], n_bins=1), ValueError, "n_bins must be >= 2"),
+        (lambda: hp.reliability_curve([0, 1], [0.5, 0.5], strategy="kmeans"), ValueError, "strategy must be one of"),
+        (lambda: hp.scatter_classes(np.zeros((3, 3)), [0, 1, 0]), ValueError, "X must be an array of shape (n_samples, 2)"),
+        (lambda: hp.scatter_classes(np.zeros((3, 2)), [0, 1]), ValueError, "y must have one label per row of X"),
+        (lambda: hp.scatter_classes(np.zeros((2, 2)), [0, 1], alpha=0), ValueError, "alpha must be > 0"),
+        (lambda: hp.plot_class_ratio([]), ValueError, "y must be a non-empty 1-d array"),
+        (lambda: hp.plot_class_ratio(None), TypeError, "y must be array-like"),
+        (lambda: hp.plot_class_ratio([0, 1], title=3), TypeError, "title must be a string"),
+        (lambda: hp.plot_decision_boundary(object(), X2, Y), TypeError, "estimator must be a fitted classifier"),
+        (
+            lambda: hp.plot_decision_boundary(LogisticRegression().fit(X2, Y), X2, Y, threshold=1.0),
+            ValueError,
+            "threshold must be < 1",
+        ),
+        (
+            lambda: hp.plot_decision_boundary(LogisticRegression().fit(X2, Y), X2, Y, grid_resolution=2),
+            ValueError,
+            "grid_resolution must be >= 10",
+        ),
+    ],
+)
+def test_bad_input_is_named(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()

@@ -1,0 +1,152 @@
+"""helpers.widgets: controls redraw one figure in place, with a cache and a static fallback."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import ipywidgets as widgets
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+
+from helpers import widgets as hw
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def make_view(**kwargs):
+    calls = []
+
+    def render(share, kind):
+        calls.append((share, kind))
+        fig = Figure(figsize=(3, 2))
+        ax = fig.add_subplot()
+        ax.bar(["majority", "minority"], [1 - share, share])
+        return fig, f"{kind}: minority share {share:.0%}"
+
+    view = hw.interactive_figure(
+        render,
+        share=widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.1, description="minority share"),
+        kind=widgets.Dropdown(options=["a", "b"], value="a", description="kind"),
+        **kwargs,
+    )
+    return view, calls
+
+
+def test_renders_on_display_with_default_values():
+    view, calls = make_view()
+    assert calls == [(0.1, "a")]
+    assert bytes(view.image.value).startswith(PNG_SIGNATURE)
+    assert view.caption_text == "a: minority share 10%"
+    assert 'role="status"' in view.caption.value
+
+
+def test_control_change_redraws_in_place():
+    view, calls = make_view()
+    first = view.image.value
+    view.controls["share"].value = 0.3
+    assert calls[-1] == (0.3, "a")
+    assert view.image.value != first
+    assert view.caption_text == "a: minority share 30%"
+    assert view.children[1] is view.image  # the same Image widget, updated in place
+
+
+def test_cache_avoids_rerendering_a_seen_state():
+    view, calls = make_view()
+    png = view.image.value
+    view.controls["share"].value = 0.3
+    view.controls["share"].value = 0.1
+    assert len(calls) == 2 and view.render_count == 2
+    assert view.image.value == png
+
+
+def test_cache_can_be_disabled():
+    view, calls = make_view(cache_size=0)
+    view.controls["share"].value = 0.3
+    view.controls["share"].value = 0.1
+    assert len(calls) == 3
+
+
+def test_set_values_redraws_once():
+    view, calls = make_view()
+    view.set_values(share=0.5, kind="b")
+    assert calls[-1] == (0.5, "b") and len(calls) == 2
+    with pytest.raises(ValueError, match="unknown control"):
+        view.set_values(colour="red")
+
+
+def test_static_fallback_in_the_mimebundle():
+    view, _ = make_view()
+    bundle = view._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/png"]) == view.image.value
+    assert bundle["text/plain"] == hw.KERNEL_NOTE  # stable text: no reprs with ids or bytes
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_live_figures_registry():
+    view, _ = make_view()
+    assert view in hw.live_figures()
+
+
+@pytest.mark.parametrize(
+    "control, expected",
+    [
+        (widgets.IntSlider(min=2, max=10, step=4), [2, 6, 10]),
+        (widgets.FloatSlider(min=0.0, max=1.0, step=0.25), [0.0, 0.25, 0.5, 0.75, 1.0]),
+        (widgets.FloatLogSlider(base=10, min=-2, max=0, step=1), [0.01, 0.1, 1.0]),
+        (widgets.Dropdown(options=[("low", 1), ("high", 2)]), [1, 2]),
+        (widgets.ToggleButtons(options=["x", "y"]), ["x", "y"]),
+        (widgets.SelectionSlider(options=[1, 5, 10]), [1, 5, 10]),
+        (widgets.Checkbox(), [False, True]),
+    ],
+)
+def test_control_values_include_both_ends(control, expected):
+    values = hw.control_values(control)
+    if isinstance(expected[0], str):
+        assert values == expected
+    else:
+        np.testing.assert_allclose(values, expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    low=st.floats(-100, 100),
+    n_steps=st.integers(1, 200),
+    step=st.sampled_from([0.001, 0.01, 0.05, 0.1, 0.5, 1.0]),
+)
+def test_float_slider_values_cover_the_range(low, n_steps, step):
+    slider = widgets.FloatSlider(min=low, max=low + n_steps * step, step=step, value=low)
+    values = hw.control_values(slider)
+    assert values[0] == pytest.approx(slider.min) and values[-1] == pytest.approx(slider.max, abs=1e-9)
+    assert len(values) == n_steps + 1
+    assert all(slider.min - 1e-9 <= value <= slider.max + 1e-9 for value in values)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: hw.interactive_figure("render", x=widgets.IntSlider(description="x")), TypeError, "render must be callable"),
+        (lambda: hw.InteractiveFigure(lambda: None, {}), ValueError, "controls must be a non-empty mapping"),
+        (lambda: hw.interactive_figure(lambda x: None, x=widgets.IntSlider()), ValueError, "needs a description"),
+        (lambda: hw.interactive_figure(lambda x: None, x=widgets.Text(description="x")), TypeError, "control must be a slider"),
+        (
+            lambda: hw.interactive_figure(lambda x: None, cache_size=-1, x=widgets.IntSlider(description="x")),
+            ValueError,
+            "cache_size must be >= 0",
+        ),
+        (lambda: hw.interactive_figure(lambda x: "no figure", x=widgets.IntSlider(description="x")), TypeError, "fig must be a matplotlib Figure"),
+        (
+            lambda: hw.interactive_figure(lambda x: (Figure(), "a", "b"), x=widgets.IntSlider(description="x")),
+            ValueError,
+            "render must return a Figure or a (Figure, caption) pair",
+        ),
+        (lambda: hw.figure_to_png(None), TypeError, "fig must be a matplotlib Figure"),
+        (lambda: hw.control_values(widgets.Text()), TypeError, "control must be a slider"),
+    ],
+)
+def test_bad_input_is_named(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
