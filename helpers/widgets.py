@@ -73,7 +73,8 @@ def control_values(control: widgets.ValueWidget) -> list:
         return list(range(control.min, control.max + 1, control.step))
     if isinstance(control, widgets.FloatSlider):
         n_steps = int(round((control.max - control.min) / control.step))
-        values = [round(control.min + i * control.step, 10) for i in range(n_steps + 1)]
+        # 12 significant digits: drops float noise like 0.30000000000000004
+        values = [float(f"{control.min + i * control.step:.12g}") for i in range(n_steps + 1)]
         return [min(v, control.max) for v in values]
     if isinstance(control, _CHOICES):
         # options may be plain values or (label, value) pairs

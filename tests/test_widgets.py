@@ -120,7 +120,8 @@ def test_control_values_include_both_ends(control, expected):
 def test_float_slider_values_cover_the_range(low, n_steps, step):
     slider = widgets.FloatSlider(min=low, max=low + n_steps * step, step=step, value=low)
     values = hw.control_values(slider)
-    assert values[0] == pytest.approx(slider.min) and values[-1] == pytest.approx(slider.max, abs=1e-9)
+    assert values[0] == pytest.approx(slider.min, rel=1e-9, abs=1e-12)
+    assert values[-1] == pytest.approx(slider.max, rel=1e-9, abs=1e-9)
     assert len(values) == n_steps + 1
     assert all(slider.min - 1e-9 <= value <= slider.max + 1e-9 for value in values)
 
