@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 URL = re.compile(r"https?://[^\s\"')\]>]+")
 SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
-MACHINE_PATH = re.compile(r"(/(home|root|work|tmp|Users|usr|opt)/|[A-Za-z]:\\\\)")
+MACHINE_PATH = re.compile(r"(/(home|root|work|tmp|Users|usr|opt)/|[A-Z]:\\\\(Users|Windows|Program Files)\\\\)")
 
 
 def test_there_are_notebooks():
