@@ -38,7 +38,7 @@ lab: $(COURSE_STAMP)
 		--ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00_welcome.ipynb
 
 test: $(INSTRUCTOR_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 notebooks: $(COURSE_STAMP)
 	$(BIN)/python -m helpers.refresh notebooks/[0-9]*.ipynb

@@ -159,8 +159,8 @@ def plot_class_ratio(y, *, ax=None, class_names=None, title: str | None = None):
         colors = [MINORITY_COLOR if c < counts.max() * 0.1 else MAJORITY_COLOR for c in counts]
     positions = np.arange(len(labels))
     bars = ax.bar(positions, counts, color=colors, edgecolor="black", linewidth=0.6)
-    for bar, label in zip(bars, labels):
-        if binary and int(label) == 1:
+    for bar, color in zip(bars, colors):
+        if color == MINORITY_COLOR:  # a second cue besides colour
             bar.set_hatch("//")
     total = counts.sum()
     for position, count in zip(positions, counts):
@@ -398,6 +398,7 @@ def plot_reliability_diagram(
         ax.set_xscale("log")
         ax.set_yscale("symlog", linthresh=1e-3)
         ax.set_xlim(low, 1)
+        ax.set_ylim(0, 1)
     else:
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)

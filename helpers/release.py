@@ -42,6 +42,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -128,7 +129,8 @@ def exercise_cells(
     if not 0 <= lesson <= 99 or k < 1:
         raise ValueError(f"lesson must be in 0..99 and k >= 1, got lesson={lesson}, k={k}")
     _check_points(points, "points")
-    for value, name in ((title, "title"), (task, "task"), (solution, "solution"), (tests, "tests"), (hidden_tests, "hidden_tests")):
+    texts = {"title": title, "task": task, "solution": solution, "tests": tests, "hidden_tests": hidden_tests}
+    for name, value in texts.items():
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a str, got {type(value).__name__}")
     label = f"ex{lesson:02d}_{k}"
@@ -172,7 +174,8 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
     Returns
     -------
     list of str
-        One message per problem, each starting with the notebook's name; empty if all is well.
+        One message per problem, each starting with the notebook's name and,
+        where it applies, the cell's position counted from 1; empty if all is well.
     """
     if not isinstance(name, (str, os.PathLike)):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
@@ -191,8 +194,12 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
         source = _source(cell)
         meta = cell.get("metadata", {}).get("nbgrader")
         where = f"{stem} cell {index}"
-        if meta is None:
-            problems += [f"{where}: '{m}' outside an exercise cell" for m in SOLUTION_MARKERS + HIDDEN_MARKERS if m in source]
+        if meta is None:  # nbgrader stops with an error on these (even in prose): reword
+            problems += [
+                f"{where}: '{marker}' outside an exercise cell makes nbgrader fail; reword it"
+                for marker in (SOLUTION_MARKERS[0], HIDDEN_MARKERS[0])
+                if marker in source
+            ]
             continue
         if not isinstance(meta, Mapping):
             problems.append(f"{where}: nbgrader metadata must be a mapping")
@@ -200,7 +207,7 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
         grade_id = meta.get("grade_id")
         id_match = GRADE_ID.match(grade_id) if isinstance(grade_id, str) else None
         if id_match is None:
-            problems.append(f"{where}: grade_id {grade_id!r} must look like exNN_k_task, exNN_k_solution or exNN_k_tests")
+            problems.append(f"{where}: grade_id {grade_id!r} must look like exNN_k_task, exNN_k_solution, exNN_k_tests")
             continue
         where = f"{stem} cell {index} ({grade_id})"
         if grade_id in seen:
@@ -214,13 +221,14 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
         part, k = id_match["part"], int(id_match["k"])
         expected = PARTS[part]
         if cell.get("cell_type") != expected["cell_type"]:
-            problems.append(f"{where}: a {part} cell must be a {expected['cell_type']} cell, got {cell.get('cell_type')!r}")
+            wanted, got = expected["cell_type"], cell.get("cell_type")
+            problems.append(f"{where}: a {part} cell must be a {wanted} cell, got {got!r}")
         for flag in ("grade", "solution", "locked"):
             if meta.get(flag, False) is not expected[flag]:
                 problems.append(f"{where}: '{flag}' must be {expected[flag]} on a {part} cell, got {meta.get(flag)!r}")
         if part == "tests":
             points = meta.get("points")
-            if isinstance(points, bool) or not isinstance(points, (int, float)) or not math.isfinite(points) or points <= 0:
+            if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points < math.inf:
                 problems.append(f"{where}: a test cell needs 'points' > 0, got {points!r}")
         problems += [f"{where}: {problem}" for problem in _marker_problems(source, part, cell.get("cell_type"))]
         exercises.setdefault(k, {})[part] = (index, cell, meta)
@@ -322,9 +330,9 @@ def build_release(
     RuntimeError
         If nbgrader fails.
     """
-    from nbgrader.converters import GenerateAssignment
-
-    if isinstance(notebooks, (str, os.PathLike)) and Path(notebooks).is_dir():
+    if isinstance(notebooks, (str, os.PathLike)):
+        if not Path(notebooks).is_dir():
+            raise ValueError(f"notebooks must be a folder of lessons or a list of notebooks, got {str(notebooks)!r}")
         notebooks = lesson_notebooks(notebooks)
     paths = _notebook_paths(notebooks, "notebooks")
     if not paths:
@@ -343,6 +351,8 @@ def build_release(
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         shutil.copy2(path, target / path.name)
+    from nbgrader.converters import GenerateAssignment
+
     for path in paths:
         _run_nbgrader(course_dir, GenerateAssignment, assignment_id=path.stem, student_id=".", force=True)
     return course_dir
@@ -386,6 +396,8 @@ def autograde(
         raise ValueError(f"jobs must be an int >= 1, got {jobs!r}")
     if env is not None and not (isinstance(env, Mapping) and all(isinstance(v, str) for v in env.values())):
         raise TypeError("env must be a mapping of str to str, or None")
+    if isinstance(students, str) or not (students is None or isinstance(students, Iterable)):
+        raise TypeError("students must be an iterable of student ids (not a single str), or None")
     submitted = course_dir / "submitted"
     if submissions is not None:
         _copy_submissions(_existing_dir(submissions, "submissions"), course_dir)
@@ -393,8 +405,6 @@ def autograde(
     if students is None:
         students = available
     else:
-        if isinstance(students, str):
-            raise TypeError("students must be an iterable of student ids, not a single str")
         students = list(students)
         unknown = sorted(set(students) - set(available))
         if unknown:
@@ -402,13 +412,12 @@ def autograde(
     if not students:
         raise ValueError(f"there is nothing to grade: no submissions in {submitted}")
     jobs = min(jobs, len(students))
-    started = time.perf_counter()
     if jobs == 1:
         with _environment(env):
             _autograde_here(course_dir, students)
     else:
         command = [sys.executable, "-m", "helpers.release", "autograde", "--course", str(course_dir), "--quiet"]
-        groups = [students[i::jobs] for i in range(jobs)]
+        groups = _balanced_groups(students, jobs, lambda student: len(list((submitted / student).glob("*/*.ipynb"))))
         workers = [
             subprocess.Popen(
                 command + [arg for student in group for arg in ("--student", student)],
@@ -423,7 +432,6 @@ def autograde(
         if failures:
             raise RuntimeError("autograding failed:\n" + "\n".join(failures))
     table = scores(course_dir)
-    table.attrs["seconds"] = time.perf_counter() - started
     table.to_csv(course_dir / "scores.csv", index=False)
     return table
 
@@ -638,6 +646,7 @@ def _coursedir(course_dir: Path):
 def _run_nbgrader(course_dir: Path, converter, **settings) -> None:
     """Run one nbgrader converter in this process; raise with its log if it fails."""
     from nbgrader.utils import capture_log
+    from sqlalchemy.exc import SAWarning
 
     coursedir = _coursedir(course_dir)
     coursedir.assignment_id = settings.pop("assignment_id")
@@ -649,17 +658,39 @@ def _run_nbgrader(course_dir: Path, converter, **settings) -> None:
     # the one installed next to this Python is found even if its folder is not on PATH.
     bin_dir = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "")
-    with _environment({**os.environ, "PATH": bin_dir + os.pathsep + path if bin_dir not in path.split(os.pathsep) else path}):
+    if bin_dir not in path.split(os.pathsep):
+        path = bin_dir + os.pathsep + path
+    with _environment({**os.environ, "PATH": path}), warnings.catch_warnings():
+        # nbgrader's gradebook triggers SQLAlchemy session warnings that do not matter here.
+        warnings.simplefilter("ignore", SAWarning)
         result = capture_log(app)
     if not result["success"]:
         raise RuntimeError(f"nbgrader {converter.__name__} failed:\n{result.get('log', '')}\n{result.get('error', '')}")
 
 
 def _autograde_here(course_dir: Path, students: Iterable[str]) -> None:
+    """Grade every assignment each student submitted; report all failures at the end."""
     from nbgrader.converters import Autograde
 
+    failures = []
     for student in students:
-        _run_nbgrader(course_dir, Autograde, assignment_id="*", student_id=student, force=True, create_student=True)
+        try:
+            _run_nbgrader(course_dir, Autograde, assignment_id="*", student_id=student, force=True, create_student=True)
+        except RuntimeError as error:
+            failures.append(f"{student}: {error}")
+    if failures:
+        raise RuntimeError("\n".join(failures))
+
+
+def _balanced_groups(items: list[str], n_groups: int, size) -> list[list[str]]:
+    """Split items into groups of about equal total size, largest items first."""
+    groups: list[list[str]] = [[] for _ in range(n_groups)]
+    loads = [0] * n_groups
+    for item in sorted(items, key=size, reverse=True):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(item)
+        loads[lightest] += size(item)
+    return [group for group in groups if group]
 
 
 def _copy_submissions(submissions: Path, course_dir: Path) -> None:
@@ -672,11 +703,12 @@ def _copy_submissions(submissions: Path, course_dir: Path) -> None:
         if not STUDENT_ID.match(student.name):
             raise ValueError(f"submissions: student folder {student.name!r} is not a usable student id")
         if assignment.name not in assignments:
-            raise ValueError(f"submissions: {student.name}/{assignment.name} is not an assignment of this course {sorted(assignments)}")
+            where = f"{student.name}/{assignment.name}"
+            raise ValueError(f"submissions: {where} is not an assignment of this course {sorted(assignments)}")
         if not any(assignment.glob("*.ipynb")):
             raise ValueError(f"submissions: {student.name}/{assignment.name} holds no notebook")
     if not found:
-        raise ValueError(f"submissions must be laid out STUDENT/ASSIGNMENT/NOTEBOOK.ipynb, found nothing in {str(submissions)!r}")
+        raise ValueError(f"submissions must hold STUDENT/ASSIGNMENT/NOTEBOOK.ipynb; {str(submissions)!r} has none")
     for student, assignment in found:
         target = submitted / student.name / assignment.name
         shutil.rmtree(target, ignore_errors=True)
@@ -711,7 +743,9 @@ def main(argv: list[str] | None = None) -> int:
     lint = commands.add_parser("lint", help="check the exercise markup")
     lint.add_argument("paths", nargs="*", help="notebooks (default: every lesson in notebooks/)")
     grade = commands.add_parser("autograde", help="grade submissions and print the scores")
-    grade.add_argument("submissions", nargs="?", help="folder STUDENT/ASSIGNMENT/NOTEBOOK.ipynb (default: the course's submitted/)")
+    grade.add_argument(
+        "submissions", nargs="?", help="folder STUDENT/ASSIGNMENT/NOTEBOOK.ipynb (default: the course's submitted/)"
+    )
     grade.add_argument("--course", default="release", help="course directory (default: release)")
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--jobs", type=int, default=1, help="processes grading in parallel (default: 1)")
