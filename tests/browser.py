@@ -15,13 +15,17 @@ The pieces, in the order they are used:
   its kernels and anything they started, by process id.
 * :func:`open_notebook` and :func:`restart_and_run_all` — what a person does:
   open the notebook, then Kernel ▸ Restart Kernel and Run All Cells.
-* :func:`figure_boxes` and :func:`find_controls` — the interactive figures and
-  their controls, discovered in the page (``.rare-cases-figure`` boxes).
-* :func:`step_control` — change one control with the keyboard or the mouse and
-  return the time from the input event to the change of the figure's image,
-  observed with a ``MutationObserver``.
-* :func:`kernel_exec` — run a line of Python in the notebook's own kernel and
-  read what it printed (to compare the page with the kernel's state).
+* :func:`kernel_figures`, :func:`figure_box` and :func:`find_controls` — the
+  kernel's live figures (each box in the page gets the class ``rc-live-<i>``)
+  and their controls, discovered in the page (``.rare-cases-figure`` boxes).
+* :func:`start_step` / :func:`finish_step` (together :func:`step_control`) —
+  change one control with the keyboard or the mouse and time it from the input
+  event's timestamp to the change of the figure's image, observed with a
+  ``MutationObserver`` armed before the input.
+* :func:`kernel_exec`, :func:`kernel_probe`, :func:`reset_figure` — run Python in
+  the notebook's own kernel (in a namespace of its own) to compare the page with
+  the kernel's state, and to put a figure back to its defaults.
+* :func:`execute_notebook` — the same notebooks without a browser (nbclient).
 """
 
 from __future__ import annotations
@@ -168,6 +172,26 @@ def copy_without_outputs(src: Path, dst: Path) -> Path:
     return write_notebook(nb, dst)
 
 
+def mirror_repo(dst: Path) -> Path:
+    """A stand-in for the repository at ``dst`` whose ``notebooks/`` is a copy, outputs stripped.
+
+    Every other top-level entry is a symbolic link to the real one, so a lesson that
+    reads ``../pyproject.toml`` or ``../data`` finds it, while whatever the browser does
+    to a notebook happens to the copy. Returns ``dst / "notebooks"`` (serve that).
+    """
+    dst.mkdir(parents=True, exist_ok=True)
+    for entry in REPO.iterdir():
+        if entry.name not in ("notebooks", ".git"):
+            (dst / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    notebooks = dst / "notebooks"
+    if NOTEBOOKS.is_dir():
+        shutil.copytree(NOTEBOOKS, notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    notebooks.mkdir(exist_ok=True)
+    for notebook in lesson_notebooks():
+        copy_without_outputs(notebook, notebooks / notebook.name)
+    return notebooks
+
+
 # --------------------------------------------------------------------------- environment
 
 
@@ -191,7 +215,6 @@ def isolated_env(home: Path, *, mpl_backend: str = "Agg") -> dict[str, str]:
         MPLCONFIGDIR=str(home / "matplotlib"),
         MPLBACKEND=mpl_backend,
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
-        PYTHONHASHSEED="0",
     )
     for key in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         Path(env[key]).mkdir(parents=True, exist_ok=True)
@@ -476,26 +499,28 @@ _JS_CONTROL_STATE = """(el) => {
 # Arm one measurement: the first input event after this call starts the clock (its
 # timeStamp), the first change of the box's image(s) stops it (a MutationObserver).
 _JS_ARM = """(box) => {
-    const images = () => Array.from(box.querySelectorAll('img')).map((img) => img.getAttribute('src') || '');
-    const signature = () => images().join('|');
-    const before = signature();
+    const images = () => Array.from(box.querySelectorAll('img'));
+    const before = images();
+    const beforeSrc = before.map((img) => img.getAttribute('src') || '');
+    const changed = () => {
+        const now = images();
+        if (!now.length || !now.every((img) => img.getAttribute('src'))) return false;
+        if (now.length !== before.length) return true;
+        return now.some((img, i) => img !== before[i] || img.getAttribute('src') !== beforeSrc[i]);
+    };
     const step = {t0: null, t1: null};
     const events = ['keydown', 'pointerdown', 'mousedown', 'input', 'change'];
     const start = (event) => { if (step.t0 === null) step.t0 = event.timeStamp; };
-    for (const type of events) document.addEventListener(type, start, {capture: true});
-    const observer = new MutationObserver(() => {
-        const now = images();
-        if (step.t1 === null && now.length && now.every((src) => src) && now.join('|') !== before) {
-            step.t1 = performance.now();
-            observer.disconnect();
-            for (const type of events) document.removeEventListener(type, start, {capture: true});
-        }
-    });
-    observer.observe(box, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
-    step.cancel = () => {
+    const stop = () => {
         observer.disconnect();
         for (const type of events) document.removeEventListener(type, start, {capture: true});
     };
+    const observer = new MutationObserver(() => {
+        if (step.t1 === null && changed()) { step.t1 = performance.now(); stop(); }
+    });
+    for (const type of events) document.addEventListener(type, start, {capture: true});
+    observer.observe(box, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+    step.cancel = stop;
     window.__rcStep = step;
 }"""
 
@@ -620,9 +645,34 @@ def kernel_exec(page, code: str, *, timeout_ms: float = 60_000) -> str:
 # rc-live-<i> (the kernel's order), so the page's boxes can be matched to them.
 _PY_FIGURES = """\
 import json
+import sys
+import types
 from helpers.widgets import live_figures
 figures = live_figures()
+state = sys.modules.setdefault("_rare_cases_probe", types.ModuleType("_rare_cases_probe"))
+state.defaults = [dict(figure.values) for figure in figures]
+state.drawn, state.errors = {}, {}
+
+
+def watch(index, figure):
+    # Note which values each redraw finished for, or failed for: a widget callback's
+    # exception otherwise only reaches the kernel's log.
+    redraw = figure.redraw
+
+    def watched():
+        values = {name: repr(value) for name, value in figure.values.items()}
+        try:
+            redraw()
+        except Exception as exc:
+            state.errors[index] = {"values": values, "error": f"{type(exc).__name__}: {exc}"}
+            raise
+        state.drawn[index] = values
+
+    figure.redraw = watched
+
+
 for i, figure in enumerate(figures):
+    watch(i, figure)
     figure.add_class(f"rc-live-{i}")
 print(json.dumps([
     {
@@ -641,15 +691,70 @@ print(json.dumps([
 def kernel_figures(page) -> list[dict]:
     """The kernel's live interactive figures (model id, caption, controls), oldest first.
 
-    Side effect: each figure's box in the page gets the class ``rc-live-<i>``.
+    Side effects: each figure's box in the page gets the class ``rc-live-<i>``, and the
+    kernel remembers the figures' current values for :func:`reset_figure`.
     """
     return json.loads(kernel_exec(page, _PY_FIGURES))
 
 
-def kernel_caption(page, figure_index: int) -> str:
-    """The caption text the kernel holds for live figure ``figure_index``."""
-    code = f"import json\nfrom helpers.widgets import live_figures\nprint(json.dumps(live_figures()[{figure_index}].caption_text))"
-    return json.loads(kernel_exec(page, code))
+_PY_PROBE = """\
+import hashlib
+import json
+import sys
+from helpers.widgets import live_figures
+state = sys.modules["_rare_cases_probe"]
+figure = live_figures()[{index}]
+values = {{name: repr(value) for name, value in figure.values.items()}}
+drawn, error = state.drawn.get({index}), state.errors.get({index})
+print(json.dumps({{
+    "values": values,
+    "drawn": drawn == values,
+    "error": error["error"] if error and error["values"] == values else None,
+    "png": hashlib.sha1(bytes(figure.image.value or b"")).hexdigest(),
+    "caption": figure.caption_text,
+}}))
+"""
+
+
+def kernel_probe(page, figure_index: int) -> dict:
+    """The kernel's view of live figure ``figure_index``.
+
+    ``{'values': {name: repr}, 'drawn': whether the latest redraw finished for these
+    values, 'error': what the redraw for these values raised (or None), 'png': sha1 of
+    the PNG shown, 'caption'}``. Needs :func:`kernel_figures` first (it watches redraws:
+    a widget callback's exception otherwise only reaches the kernel's log).
+    """
+    return json.loads(kernel_exec(page, _PY_PROBE.format(index=figure_index)))
+
+
+_PY_RESET = """\
+import hashlib
+import json
+import sys
+from helpers.widgets import live_figures
+figure = live_figures()[{index}]
+before = hashlib.sha1(bytes(figure.image.value or b"")).digest()
+figure.set_values(**sys.modules["_rare_cases_probe"].defaults[{index}])
+print(json.dumps(hashlib.sha1(bytes(figure.image.value or b"")).digest() != before))
+"""
+
+
+def wait_for_kernel_change(page, box, code: str, *, timeout_ms: float = 60_000) -> None:
+    """Run ``code`` in the kernel; when it prints ``true``, wait for the box's image to change."""
+    box.evaluate(_JS_ARM)
+    if json.loads(kernel_exec(page, code)):
+        try:
+            page.wait_for_function("() => window.__rcStep.t1 !== null", timeout=timeout_ms, polling="raf")
+        except PlaywrightTimeoutError as exc:
+            cancel_step(page)
+            raise BrowserCheckError("the kernel changed the figure but the page did not show it") from exc
+    else:
+        cancel_step(page)
+
+
+def reset_figure(page, box, figure_index: int, *, timeout_ms: float = 60_000) -> None:
+    """Put every control of live figure ``figure_index`` back to where Run All left it."""
+    wait_for_kernel_change(page, box, _PY_RESET.format(index=figure_index), timeout_ms=timeout_ms)
 
 
 def dom_caption(box) -> str:
@@ -689,8 +794,16 @@ def control_state(box, control: Control) -> dict:
 MOVES = ("up", "down", "max", "min")
 
 
-def step_control(page, box, control: Control, move: str = "up", *, timeout_ms: float = 15_000) -> Step | None:
-    """Change one control, as a person would, and time the redraw of its figure.
+@dataclass
+class PendingStep:
+    """A change made in the page whose redraw has not been waited for yet."""
+
+    control: Control
+    before: dict  # the control's state before the change
+
+
+def start_step(page, box, control: Control, move: str = "up") -> PendingStep | None:
+    """Change one control, as a person would, with the redraw timer armed.
 
     ``move`` is ``"up"`` or ``"down"`` (one notch; at the end of its range the
     control goes the other way instead), or ``"max"`` / ``"min"`` (jump to an
@@ -699,57 +812,76 @@ def step_control(page, box, control: Control, move: str = "up", *, timeout_ms: f
     Sliders: focus the handle and press an arrow key, or End / Home. Dropdowns
     and list boxes: pick an option. Toggle buttons and radio buttons: click
     one. Checkboxes: Space (every move toggles). A toggle button: click.
-
-    Raises :class:`BrowserCheckError` when the figure does not change.
+    Follow with :func:`finish_step` (or :func:`cancel_step`).
     """
     if move not in MOVES:
         raise ValueError(f"move must be one of {MOVES}, got {move!r}")
     element = control.locator(box)
     state = element.evaluate(_JS_CONTROL_STATE)
     now, low, high = state["now"], state["min"], state["max"]
-    if move == "up" and now >= high:
+    binary = control.kind in ("checkbox", "toggle-button")
+    if move == "up" and now >= high and not binary:
         move = "down"
-    elif move == "down" and now <= low:
+    elif move == "down" and now <= low and not binary:
         move = "up"
-    elif (move == "max" and now >= high) or (move == "min" and now <= low):
-        if control.kind not in ("checkbox", "toggle-button"):
-            return None
+    elif ((move == "max" and now >= high) or (move == "min" and now <= low)) and not binary:
+        return None
     target = {"up": int(now) + 1, "down": int(now) - 1, "max": int(high), "min": int(low)}[move]
     element.scroll_into_view_if_needed()
     box.evaluate(_JS_ARM)
-    try:
-        if control.kind == "slider":
-            element.locator(".noUi-handle").focus()
-            keys = {"max": "End", "min": "Home"}
-            if control.vertical:
-                keys.update(up="ArrowUp", down="ArrowDown")
-            else:
-                keys.update(up="ArrowRight", down="ArrowLeft")
-            page.keyboard.press(keys[move])
-        elif control.kind in ("dropdown", "select"):
-            element.locator("select").select_option(index=target)
-        elif control.kind == "toggle-buttons":
-            element.locator("button").nth(target).click()
-        elif control.kind == "radio":
-            element.locator("input[type=radio]").nth(target).click()
-        elif control.kind == "checkbox":
-            element.locator("input[type=checkbox]").focus()
-            page.keyboard.press("Space")
+    if control.kind == "slider":
+        element.locator(".noUi-handle").focus()
+        keys = {"max": "End", "min": "Home"}
+        if control.vertical:
+            keys.update(up="ArrowUp", down="ArrowDown")
         else:
-            element.click()
+            keys.update(up="ArrowRight", down="ArrowLeft")
+        page.keyboard.press(keys[move])
+    elif control.kind in ("dropdown", "select"):
+        element.locator("select").select_option(index=target)
+    elif control.kind == "toggle-buttons":
+        element.locator("button").nth(target).click()
+    elif control.kind == "radio":
+        element.locator("input[type=radio]").nth(target).click()
+    elif control.kind == "checkbox":
+        element.locator("input[type=checkbox]").focus()
+        page.keyboard.press("Space")
+    else:
+        element.click()
+    return PendingStep(control, state)
+
+
+def cancel_step(page) -> None:
+    """Stop watching for a redraw (the change was not expected to redraw)."""
+    page.evaluate("() => window.__rcStep && window.__rcStep.cancel()")
+
+
+def finish_step(page, box, pending: PendingStep, *, timeout_ms: float = 15_000) -> Step:
+    """Wait for the figure's image to change; the step's latency and the control's new value.
+
+    Raises :class:`BrowserCheckError` when the figure does not change in time.
+    """
+    element = pending.control.locator(box)
+    try:
         page.wait_for_function("() => window.__rcStep.t1 !== null", timeout=timeout_ms, polling="raf")
     except PlaywrightTimeoutError as exc:
-        page.evaluate("() => window.__rcStep && window.__rcStep.cancel()")
+        cancel_step(page)
         after = element.evaluate(_JS_CONTROL_STATE)
         raise BrowserCheckError(
-            f"control {control.label!r} ({control.kind}) went from {state['value']!r} to {after['value']!r} "
-            f"but the figure did not change within {timeout_ms / 1000:g} s"
+            f"control {pending.control.label!r} ({pending.control.kind}) went from {pending.before['value']!r} "
+            f"to {after['value']!r} but the figure did not change within {timeout_ms / 1000:g} s"
         ) from exc
     timing = page.evaluate("() => ({t0: window.__rcStep.t0, t1: window.__rcStep.t1})")
     after = element.evaluate(_JS_CONTROL_STATE)
     if timing["t0"] is None:
-        raise BrowserCheckError(f"no input event was seen while changing {control.label!r}")
+        raise BrowserCheckError(f"no input event was seen while changing {pending.control.label!r}")
     return Step(value=after["value"], latency_ms=timing["t1"] - timing["t0"])
+
+
+def step_control(page, box, control: Control, move: str = "up", *, timeout_ms: float = 15_000) -> Step | None:
+    """:func:`start_step` then :func:`finish_step`: one change, timed from input event to redraw."""
+    pending = start_step(page, box, control, move)
+    return None if pending is None else finish_step(page, box, pending, timeout_ms=timeout_ms)
 
 
 def append_and_run_cell(page, code: str) -> None:
@@ -760,3 +892,41 @@ def append_and_run_cell(page, code: str) -> None:
 def figure_box(page, figure_index: int):
     """The page's box of live figure ``figure_index`` (first view when shown twice)."""
     return page.locator(f"{PANEL} {FIGURE}.rc-live-{figure_index}").first
+
+
+# --------------------------------------------------------------------------- without a browser
+
+
+def new_client(nb: nbformat.NotebookNode, cwd: Path, *, timeout: float = 600):
+    """An nbclient client for ``nb`` whose kernel runs in ``cwd``."""
+    from nbclient import NotebookClient
+
+    return NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", allow_errors=False, resources={"metadata": {"path": str(cwd)}}
+    )
+
+
+def execute_notebook(path: Path, home: Path, *, mpl_backend: str = "Agg", extra_cells: tuple[str, ...] = ()):
+    """Execute a notebook top to bottom in a fresh kernel (settings under ``home``).
+
+    ``extra_cells`` are appended and run in the same kernel after the lesson.
+    Returns the executed notebook and the seconds the lesson's own cells took
+    (kernel start-up excluded, as in JupyterLab where the kernel is already up).
+    """
+    nb = nbformat.read(path, as_version=4)
+    n_lesson = len(nb.cells)
+    nb.cells.extend(nbformat.v4.new_code_cell(code) for code in extra_cells)
+    client = new_client(nb, Path(path).parent)
+    env = isolated_env(Path(home), mpl_backend=mpl_backend)
+    with client.setup_kernel(env=env):
+        start = time.perf_counter()
+        for index, cell in enumerate(nb.cells[:n_lesson]):
+            client.execute_cell(cell, index)
+        seconds = time.perf_counter() - start
+        for index, cell in enumerate(nb.cells[n_lesson:], start=n_lesson):
+            client.execute_cell(cell, index)
+    return nb, seconds
+
+
+def cell_stdout(cell) -> str:
+    return "".join(output.get("text", "") for output in cell.get("outputs", []) if output.get("name") == "stdout")

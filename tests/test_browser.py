@@ -5,9 +5,13 @@ Restart Kernel and Run All Cells, wait for the last code cell's prompt number
 and check that no cell shows an error. Then, for every control of every
 interactive figure in the page (``.rare-cases-figure`` boxes): move it one
 notch, then to its top end and to its bottom end, with the keyboard or the
-mouse; each time the figure's image must change (seen by a MutationObserver
-on its ``src``) and the caption under it must read what the kernel's figure
-says (so it changes when, and only when, the kernel's caption does).
+mouse (a checkbox: on, off). After each move the kernel is asked what it now
+holds: it must have received the change and drawn it without an exception;
+when its figure changed, the image in the page must change too (seen by a
+MutationObserver on its ``src``), and the caption under it must read what the
+kernel's caption says (so it changes when, and only when, it should). Each
+control must change the figure at least once; then the figure goes back to
+its start so the next control is tried from the lesson's defaults.
 
 A toy notebook with every kind of control always runs too, and a broken toy
 (its render function raises at the top of a slider) must fail the same check.
@@ -15,14 +19,16 @@ A toy notebook with every kind of control always runs too, and a broken toy
 Needs the system's Chromium (``apt-get install chromium``): without it these
 tests skip, except under ``CI=true`` where they fail. One JupyterLab server
 and one browser serve the whole file: its tests share the xdist group
-"browser", so ``pytest -n 2 --dist loadgroup`` runs them in one worker.
-Nothing is timed here; ``tests/bench.py`` measures latency.
+"browser", so ``pytest -n 2 --dist loadgroup`` runs them in one worker. The
+server serves a copy of notebooks/ (outputs stripped, autosave off): nothing
+is written over the committed notebooks. Nothing is timed here;
+``tests/bench.py`` measures latency.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import time
 
 import pytest
 
@@ -56,12 +62,7 @@ def chromium_path() -> str:
 def lab(tmp_path_factory, chromium_path):
     """JupyterLab serving a copy of notebooks/ (outputs stripped) plus the toy notebooks."""
     tmp = tmp_path_factory.mktemp("lab")
-    root = tmp / "root"
-    if b.NOTEBOOKS.is_dir():
-        shutil.copytree(b.NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    root.mkdir(exist_ok=True)
-    for notebook in b.lesson_notebooks():
-        b.copy_without_outputs(notebook, root / notebook.name)
+    root = b.mirror_repo(tmp / "repo")
     b.write_notebook(b.toy_notebook(), root / TOY)
     b.write_notebook(b.toy_notebook(broken=True), root / BROKEN)
     server = b.LabServer(root, tmp / "home")
@@ -112,7 +113,7 @@ def check_widgets_in_browser(page, lab, relative_path: str, *, step_timeout_ms: 
         box = b.figure_box(page, index)
         try:
             box.wait_for(state="attached", timeout=30_000)
-        except Exception as exc:
+        except b.PlaywrightTimeoutError as exc:
             raise AssertionError(
                 f"{relative_path}: interactive figure {index + 1} is in the notebook's outputs "
                 "but its widget never appeared in the page"
@@ -128,28 +129,55 @@ def check_widgets_in_browser(page, lab, relative_path: str, *, step_timeout_ms: 
             f"{relative_path}: figure {index + 1} shows caption {b.dom_caption(box)!r}, "
             f"the kernel has {figure['caption']!r}"
         )
-        for control in controls:
+        for control, spec in zip(controls, figure["controls"], strict=True):
+            where = f"{relative_path}: figure {index + 1}, control {control.label!r}"
+            previous = b.kernel_probe(page, index)
+            redrawn = 0
             for move in BINARY_MOVES if control.kind in ("checkbox", "toggle-button") else MOVES:
-                try:
-                    step = b.step_control(page, box, control, move, timeout_ms=step_timeout_ms)
-                except b.BrowserCheckError as exc:
-                    raise AssertionError(f"{relative_path}: figure {index + 1}: {exc}") from exc
-                if step is None:
-                    continue
+                pending = b.start_step(page, box, control, move)
+                if pending is None:
+                    continue  # already at that end
                 moves += 1
-                caption = b.kernel_caption(page, index)
-                try:
-                    b.wait_for_caption(page, box, caption)
-                except Exception as exc:
-                    raise AssertionError(
-                        f"{relative_path}: figure {index + 1}: after {control.label!r} -> {step.value!r} "
-                        f"the caption reads {b.dom_caption(box)!r}, the kernel has {caption!r}"
-                    ) from exc
+                probe = _kernel_after_change(page, index, spec["name"], previous, where)
+                if probe["error"]:
+                    b.cancel_step(page)
+                    raise AssertionError(f"{where}: at {probe['values'][spec['name']]} the kernel raised {probe['error']}")
+                if probe["png"] != previous["png"]:
+                    redrawn += 1
+                    try:
+                        b.finish_step(page, box, pending, timeout_ms=step_timeout_ms)
+                    except b.BrowserCheckError as exc:
+                        raise AssertionError(f"{where}: {exc}") from exc
+                else:
+                    b.cancel_step(page)  # the kernel drew the very same figure: nothing to show
+                _check_caption(page, box, probe["caption"], f"{where} at {probe['values'][spec['name']]}")
+                previous = probe
+            assert redrawn, f"{where}: none of its moves changed the figure"
+            b.reset_figure(page, box, index)
+            _check_caption(page, box, b.kernel_probe(page, index)["caption"], f"{where}, back to the start")
 
     # Every figure box in the page belongs to a figure the kernel knows about.
     untagged = page.locator(f"{b.PANEL} {b.FIGURE}:not([class*='rc-live-'])").count()
     assert untagged == 0, f"{relative_path}: {untagged} figure box(es) in the page match no live figure"
     return moves
+
+
+def _kernel_after_change(page, index: int, name: str, previous: dict, where: str, timeout: float = 60) -> dict:
+    """Ask the kernel until it has received the page's change of ``name`` and drawn it (or failed)."""
+    deadline = time.monotonic() + timeout
+    while True:  # each probe is a round trip to the kernel: no event to wait on instead
+        probe = b.kernel_probe(page, index)
+        if probe["values"][name] != previous["values"][name] and (probe["drawn"] or probe["error"]):
+            return probe
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{where}: the kernel never received or never drew the change made in the page")
+
+
+def _check_caption(page, box, expected: str, where: str) -> None:
+    try:
+        b.wait_for_caption(page, box, expected)
+    except b.PlaywrightTimeoutError as exc:
+        raise AssertionError(f"{where}: the caption reads {b.dom_caption(box)!r}, the kernel has {expected!r}") from exc
 
 
 @pytest.mark.parametrize("notebook", b.lesson_notebooks(), ids=lambda path: path.stem)
@@ -165,6 +193,6 @@ def test_toy_widgets_in_browser(page, lab):
 
 
 def test_broken_widget_fails_in_browser(page, lab):
-    # The broken toy raises when its slider "points" reaches its top end: the image never changes.
-    with pytest.raises(AssertionError, match=r"'points'.*did not change"):
+    # The broken toy raises when its slider "points" reaches its top end.
+    with pytest.raises(AssertionError, match=r"'points': at 40 the kernel raised ValueError"):
         check_widgets_in_browser(page, lab, BROKEN, step_timeout_ms=3_000)
