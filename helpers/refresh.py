@@ -160,12 +160,31 @@ def execute_notebook(path: str | os.PathLike, *, timeout: int = 300, home: str |
 def normalise(notebook):
     """Drop execution-time noise so a re-run changes only what really changed."""
     for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.outputs)
         cell.metadata.pop("execution", None)
         cell.metadata.pop("collapsed", None)
         cell.metadata.pop("scrolled", None)
     notebook.metadata.pop("widgets", None)
     notebook.metadata.pop("papermill", None)
     return notebook
+
+
+def _coalesce_streams(outputs):
+    """Join consecutive stdout (or stderr) outputs: how the kernel batched its prints is timing."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:
