@@ -116,23 +116,31 @@ class ControlResult:
 
     @property
     def median(self) -> float:
-        return statistics.median(self.latencies) if self.latencies else float("nan")
+        return _median(self.latencies)
 
     @property
     def p95(self) -> float:
-        return float(np.percentile(self.latencies, 95)) if self.latencies else float("nan")
+        return _p95(self.latencies)
 
     @property
     def naive_median(self) -> float:
-        return statistics.median(self.naive) if self.naive else float("nan")
+        return _median(self.naive)
 
     @property
     def naive_p95(self) -> float:
-        return float(np.percentile(self.naive, 95)) if self.naive else float("nan")
+        return _p95(self.naive)
 
     @property
     def meets_target(self) -> bool:
         return self.median <= TARGET_MEDIAN_MS and self.p95 <= TARGET_P95_MS
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _p95(values: list[float]) -> float:
+    return float(np.percentile(values, 95)) if values else float("nan")
 
 
 def run_make_test() -> tuple[float, int]:

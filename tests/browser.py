@@ -47,6 +47,8 @@ import nbformat
 import psutil
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from helpers.refresh import kernel_environment
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 INSTALL_HINT = (
@@ -202,17 +204,18 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
 def isolated_env(home: Path, *, mpl_backend: str = "Agg") -> dict[str, str]:
-    """Environment for a server or kernel whose settings all live under ``home``."""
-    env = dict(os.environ)
-    for key in [k for k in env if k.startswith(("JUPYTER", "JPY_", "IPYTHON", "MPL"))]:
+    """Environment for a server or kernel whose settings all live under ``home``.
+
+    The course's offline kernel environment (``helpers.refresh.kernel_environment``)
+    plus a runtime folder for the server, the repository on ``PYTHONPATH`` and the
+    requested matplotlib backend.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    env = kernel_environment(home)
+    for key in [k for k in env if k.startswith("JPY_")]:
         del env[key]
     env.update(
-        HOME=str(home),
-        JUPYTER_CONFIG_DIR=str(home / "jupyter-config"),
-        JUPYTER_DATA_DIR=str(home / "jupyter-data"),
         JUPYTER_RUNTIME_DIR=str(home / "jupyter-runtime"),
-        IPYTHONDIR=str(home / "ipython"),
-        MPLCONFIGDIR=str(home / "matplotlib"),
         MPLBACKEND=mpl_backend,
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
     )

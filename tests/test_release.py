@@ -35,6 +35,7 @@ try:
 except ImportError:  # pragma: no cover - not on Windows
     fcntl = None
 
+from helpers.refresh import kernel_environment
 from helpers.release import (
     autograde,
     build_release,
@@ -141,18 +142,7 @@ def _nbgrader(cell) -> dict:
 
 def _kernel_environment(home: Path) -> dict[str, str]:
     """Offline kernels with their per-user folders under ``home``, headless matplotlib."""
-    try:
-        from helpers.refresh import kernel_environment
-    except ImportError:  # pragma: no cover - the shared helper is the normal path
-        import os
-
-        env = dict(os.environ)
-        for name, sub in (("HOME", ""), ("JUPYTER_CONFIG_DIR", ".jupyter"), ("JUPYTER_DATA_DIR", "jupyter-data"),
-                          ("IPYTHONDIR", ".ipython"), ("MPLCONFIGDIR", "matplotlib")):
-            env[name] = str(home / sub)
-    else:
-        env = kernel_environment(home)
-    return {**env, "MPLBACKEND": "Agg"}
+    return {**kernel_environment(home), "MPLBACKEND": "Agg"}
 
 
 def _answer(notebook, source, grade_id: str) -> nbformat.NotebookNode:
