@@ -13,6 +13,27 @@ the rest, the same way everywhere:
 * figures are cached by control values, so going back to a value costs
   nothing, and the render function never needs to refit a model.
 
+Redrawing a whole figure costs matplotlib 50–200 ms, mostly in drawing axes,
+ticks and text that do not change. For a figure where only a few things move
+(a point on a curve, a line, a bar, a number), build the figure **once** and
+pass it as ``figure=``; the function then only *updates* artists and returns
+the caption. Artists created with ``animated=True`` are redrawn on each step
+over a copy of everything else (matplotlib's blitting); if the update changes
+anything that is not animated (an axis limit, a title), the whole figure is
+redrawn, so the picture is always right and only the speed differs.
+
+>>> fig = Figure(figsize=(4, 3))
+>>> ax = fig.add_subplot()
+>>> bars = ax.bar(["majority", "minority"], [0.9, 0.1], animated=True)
+>>> def update(prevalence):
+...     bars[0].set_height(1 - prevalence)
+...     bars[1].set_height(prevalence)
+...     return f"prevalence {prevalence:.0%}"
+>>> view = InteractiveFigure(update, {"prevalence": widgets.FloatSlider(
+...     value=0.2, min=0.01, max=0.5, step=0.01, description="prevalence")}, figure=fig)
+>>> view.caption_text
+'prevalence 20%'
+
 Example
 -------
 >>> import ipywidgets as widgets
@@ -33,6 +54,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import threading
 import time
 import weakref
 from collections import OrderedDict
@@ -41,7 +63,9 @@ from collections.abc import Callable, Mapping
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from helpers._validation import check_int
 
@@ -101,6 +125,14 @@ def figure_to_png(fig: Figure, *, dpi: float | None = None) -> bytes:
     return buffer.getvalue()
 
 
+def _canvas_to_png(canvas: FigureCanvasAgg) -> bytes:
+    """The pixels an Agg canvas holds now, as PNG bytes (what savefig would write, without drawing)."""
+    rgba = np.asarray(canvas.buffer_rgba())
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
 class InteractiveFigure(widgets.VBox):
     """Controls above a figure that a render function redraws in place.
 
@@ -108,11 +140,20 @@ class InteractiveFigure(widgets.VBox):
     ----------
     render : callable
         Called with the controls' values as keyword arguments (one per key of
-        ``controls``); returns a matplotlib ``Figure``, or a pair
-        ``(Figure, caption)`` where ``caption`` is text stating what the figure
-        shows in numbers (it is also what a screen reader reads).
+        ``controls``). Without ``figure``: returns a new matplotlib ``Figure``,
+        or a pair ``(Figure, caption)`` where ``caption`` is text stating what
+        the figure shows in numbers (it is also what a screen reader reads).
+        With ``figure``: updates that figure's artists for the values, every
+        changing artist from the values alone (a cached state is skipped, so
+        the previous call is not necessarily the previous value), and returns
+        the caption (or None).
     controls : mapping of str to ipywidget
         Keyword name → control. Every control needs a ``description``.
+    figure : matplotlib Figure, optional
+        A figure built once and updated by ``render``. Its artists created with
+        ``animated=True`` are redrawn over a saved background on every step, on
+        top of the other artists (in zorder among themselves); a change to any
+        other artist (even setting the same value) redraws the whole figure.
     cache_size : int, default=256
         How many rendered figures to keep, keyed by the controls' values.
         0 disables the cache (for render functions with hidden state).
@@ -128,6 +169,9 @@ class InteractiveFigure(widgets.VBox):
         The caption as plain text.
     render_count : int
         How many times ``render`` was actually called (cache misses).
+    full_draw_count : int
+        With ``figure``: how many times the whole figure was drawn (the first
+        time, and after each update that changed a non-animated artist).
     last_render_ms : float
         Time of the latest update, render and PNG encoding included.
     """
@@ -137,11 +181,14 @@ class InteractiveFigure(widgets.VBox):
         render: Callable[..., Figure | tuple[Figure, str]],
         controls: Mapping[str, widgets.ValueWidget],
         *,
+        figure: Figure | None = None,
         cache_size: int = 256,
         dpi: float | None = None,
     ):
         if not callable(render):
             raise TypeError(f"render must be callable, got {type(render).__name__}")
+        if figure is not None and not isinstance(figure, Figure):
+            raise TypeError(f"figure must be a matplotlib Figure or None, got {type(figure).__name__}")
         if not isinstance(controls, Mapping) or not controls:
             raise ValueError("controls must be a non-empty mapping of keyword name to ipywidgets control")
         for name, control in controls.items():
@@ -154,8 +201,19 @@ class InteractiveFigure(widgets.VBox):
         self._render = render
         self._dpi = dpi
         self._cache: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+        self._figure = figure
+        self._background = None  # the figure without its animated artists, once drawn
+        if figure is not None:
+            if dpi is not None:
+                figure.set_dpi(dpi)
+            if not isinstance(figure.canvas, FigureCanvasAgg):
+                FigureCanvasAgg(figure)  # a Figure() made without pyplot has no pixel buffer yet
+            plt.close(figure)  # pyplot must not show it again at the end of the cell
+        # Control changes arrive from the kernel's comm handler; one redraw at a time.
+        self._lock = threading.RLock()
         self.caption_text = ""
         self.render_count = 0
+        self.full_draw_count = 0
         self.last_render_ms = float("nan")
         self.controls = dict(controls)
         for control in self.controls.values():
@@ -180,35 +238,57 @@ class InteractiveFigure(widgets.VBox):
         unknown = set(values) - set(self.controls)
         if unknown:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; this figure has {sorted(self.controls)}")
-        with self.hold_trait_notifications():
-            for control in self.controls.values():
-                control.unobserve(self._on_change, names="value")
-            try:
-                for name, value in values.items():
-                    self.controls[name].value = value
-            finally:
+        with self._lock:
+            with self.hold_trait_notifications():
                 for control in self.controls.values():
-                    control.observe(self._on_change, names="value")
-        self.redraw()
+                    control.unobserve(self._on_change, names="value")
+                try:
+                    for name, value in values.items():
+                        self.controls[name].value = value
+                finally:
+                    for control in self.controls.values():
+                        control.observe(self._on_change, names="value")
+            self.redraw()
 
     def redraw(self) -> None:
         """Render the figure for the current values (from the cache when possible)."""
-        start = time.perf_counter()
-        values = self.values
-        key = tuple(sorted(values.items()))
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            png, caption = self._cache[key]
+        with self._lock:
+            start = time.perf_counter()
+            values = self.values
+            key = tuple(sorted(values.items()))
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                png, caption = self._cache[key]
+            else:
+                png, caption = self._update_png(values) if self._figure is not None else self._render_png(values)
+                if self._cache_size:
+                    self._cache[key] = (png, caption)
+                    if len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
+            self.image.value = png
+            self.caption_text = caption
+            self.caption.value = _caption_html(caption)
+            self.last_render_ms = (time.perf_counter() - start) * 1000
+
+    def _update_png(self, values: dict) -> tuple[bytes, str]:
+        fig = self._figure
+        caption = self._render(**values)
+        if caption is not None and not isinstance(caption, str):
+            raise TypeError(f"with figure=, render must return a caption str or None, got {type(caption).__name__}")
+        self.render_count += 1
+        canvas = fig.canvas
+        # A changed non-animated artist marks the figure stale (animated ones do not):
+        # then the saved background is out of date and everything is drawn again.
+        if self._background is None or fig.stale:
+            canvas.draw()  # draws everything except the animated artists
+            self._background = canvas.copy_from_bbox(fig.bbox)
+            self.full_draw_count += 1
         else:
-            png, caption = self._render_png(values)
-            if self._cache_size:
-                self._cache[key] = (png, caption)
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        self.image.value = png
-        self.caption_text = caption
-        self.caption.value = _caption_html(caption)
-        self.last_render_ms = (time.perf_counter() - start) * 1000
+            canvas.restore_region(self._background)
+        animated = fig.findobj(lambda artist: artist.get_animated() and artist.get_visible())
+        for artist in sorted(animated, key=lambda artist: artist.get_zorder()):
+            fig.draw_artist(artist)
+        return _canvas_to_png(canvas), caption or ""
 
     def _render_png(self, values: dict) -> tuple[bytes, str]:
         result = self._render(**values)
@@ -245,6 +325,8 @@ def _caption_html(text: str) -> str:
     return f'<div role="status" aria-live="polite" class="rare-cases-caption">{body}</div>'
 
 
-def interactive_figure(render, *, cache_size: int = 256, dpi: float | None = None, **controls) -> InteractiveFigure:
+def interactive_figure(
+    render, *, figure: Figure | None = None, cache_size: int = 256, dpi: float | None = None, **controls
+) -> InteractiveFigure:
     """Shortcut for ``InteractiveFigure(render, controls)`` with the controls as keywords."""
-    return InteractiveFigure(render, controls, cache_size=cache_size, dpi=dpi)
+    return InteractiveFigure(render, controls, figure=figure, cache_size=cache_size, dpi=dpi)

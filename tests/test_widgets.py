@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import re
 
 import ipywidgets as widgets
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
+from PIL import Image
 
 from helpers import widgets as hw
 
@@ -86,6 +88,79 @@ def test_static_fallback_in_the_mimebundle():
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
+# ---------------------------------------------------------------- figure= : update artists in place
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"), dtype=int)
+
+
+def build_shares_figure():
+    """A bar chart whose bars and value label are animated, with a title that is not."""
+    fig = Figure(figsize=(3, 2), dpi=60)
+    ax = fig.add_subplot()
+    ax.set_ylim(0, 1.05)  # animated artists are drawn over the rest: keep the bars off the frame
+    bars = ax.bar(["majority", "minority"], [0.9, 0.1], animated=True)
+    label = ax.text(1, 0.95, "", ha="center", va="top", animated=True)
+    return fig, ax, bars, label
+
+
+def make_updating_view(**kwargs):
+    fig, ax, bars, label = build_shares_figure()
+    calls = []
+
+    def update(share, title):
+        calls.append((share, title))
+        bars[0].set_height(1 - share)
+        bars[1].set_height(share)
+        label.set_text(f"{share:.0%}")
+        # The title is not animated: setting it (even to the same text) redraws the whole figure.
+        if ax.get_title() != ("with title" if title else ""):
+            ax.set_title("with title" if title else "")
+        return f"minority share {share:.0%}"
+
+    view = hw.interactive_figure(
+        update,
+        figure=fig,
+        share=widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.1, description="minority share"),
+        title=widgets.Checkbox(value=False, description="title"),
+        **kwargs,
+    )
+    return view, calls
+
+
+def fresh_png(share, title):
+    """The same state drawn from scratch, the slow way."""
+    fig, ax, bars, label = build_shares_figure()
+    bars[0].set_height(1 - share)
+    bars[1].set_height(share)
+    label.set_text(f"{share:.0%}")
+    ax.set_title("with title" if title else "")
+    return hw.figure_to_png(fig)
+
+
+def test_updated_figure_matches_a_fresh_drawing():
+    view, calls = make_updating_view()
+    assert calls == [(0.1, False)] and view.caption_text == "minority share 10%"
+    # go forward, back through the cache, then to a value whose previous call was another value
+    for share, title in [(0.3, False), (0.1, False), (0.5, False), (0.2, True), (0.0, False)]:
+        view.set_values(share=share, title=title)
+        assert view.image.value[:8] == PNG_SIGNATURE
+        np.testing.assert_array_equal(pixels(view.image.value), pixels(fresh_png(share, title)), err_msg=f"{share}, {title}")
+
+
+def test_only_animated_changes_skip_the_full_drawing():
+    view, _ = make_updating_view()
+    assert view.full_draw_count == 1
+    view.controls["share"].value = 0.3
+    view.controls["share"].value = 0.4
+    assert view.full_draw_count == 1 and view.render_count == 3
+    view.controls["title"].value = True  # the title is not animated: everything is drawn again
+    assert view.full_draw_count == 2
+    view.controls["share"].value = 0.5
+    assert view.full_draw_count == 2
+
+
 def test_live_figures_registry():
     view, _ = make_view()
     assert view in hw.live_figures()
@@ -145,6 +220,16 @@ def test_float_slider_values_cover_the_range(low, n_steps, step):
             "render must return a Figure or a (Figure, caption) pair",
         ),
         (lambda: hw.figure_to_png(None), TypeError, "fig must be a matplotlib Figure"),
+        (
+            lambda: hw.interactive_figure(lambda x: None, figure="fig", x=widgets.IntSlider(description="x")),
+            TypeError,
+            "figure must be a matplotlib Figure or None, got str",
+        ),
+        (
+            lambda: hw.interactive_figure(lambda x: Figure(), figure=Figure(), x=widgets.IntSlider(description="x")),
+            TypeError,
+            "with figure=, render must return a caption str or None, got Figure",
+        ),
         (lambda: hw.control_values(widgets.Text()), TypeError, "control must be a slider"),
     ],
 )
