@@ -54,6 +54,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import threading
 import time
 import weakref
@@ -249,6 +250,40 @@ class InteractiveFigure(widgets.VBox):
                     for control in self.controls.values():
                         control.observe(self._on_change, names="value")
             self.redraw()
+
+    def prerender(self, *, max_states: int = 64) -> int:
+        """Render every combination of the controls' values into the cache now.
+
+        For figures whose controls take few values (dropdowns, toggles, short
+        sliders): the notebook pays the drawing time once when it runs, and
+        every step a student takes later is a cache hit.
+
+        Parameters
+        ----------
+        max_states : int, default=64
+            Refuse (``ValueError``) when the controls have more combinations
+            than this, so a slider with hundreds of values is not prerendered
+            by accident.
+
+        Returns
+        -------
+        int
+            How many states were rendered (the ones already cached are skipped).
+        """
+        check_int(max_states, "max_states", min_value=1)
+        names = list(self.controls)
+        choices = [control_values(self.controls[name]) for name in names]
+        n_states = int(np.prod([len(values) for values in choices]))
+        if n_states > max_states:
+            raise ValueError(f"the controls have {n_states} combinations of values, more than max_states={max_states}")
+        if n_states > self._cache_size:
+            raise ValueError(f"the controls have {n_states} combinations of values, more than cache_size={self._cache_size}")
+        current = self.values
+        before = self.render_count
+        for combination in itertools.product(*choices):
+            self.set_values(**dict(zip(names, combination, strict=True)))
+        self.set_values(**current)  # back where the student left it (a cache hit)
+        return self.render_count - before
 
     def redraw(self) -> None:
         """Render the figure for the current values (from the cache when possible)."""

@@ -72,6 +72,29 @@ def test_cache_can_be_disabled():
     assert len(calls) == 3
 
 
+def test_prerender_fills_the_cache_with_every_state():
+    view, calls = make_view()
+    png = view.image.value
+    assert view.prerender() == 12 - 1  # 6 shares x 2 kinds, the default already drawn
+    assert sorted(set(calls)) == sorted((s, k) for s in [0.0, 0.1, 0.2, 0.3, 0.4, 0.5] for k in "ab")
+    assert view.values == {"share": 0.1, "kind": "a"} and view.image.value == png  # left where it was
+    for share in [0.5, 0.0, 0.3]:
+        view.controls["share"].value = share
+    view.controls["kind"].value = "b"
+    assert view.render_count == 12  # every step a cache hit
+    assert view.prerender() == 0
+
+
+def test_prerender_refuses_too_many_states():
+    view, calls = make_view()
+    with pytest.raises(ValueError, match=re.escape("12 combinations of values, more than max_states=10")):
+        view.prerender(max_states=10)
+    small_cache, _ = make_view(cache_size=4)
+    with pytest.raises(ValueError, match=re.escape("more than cache_size=4")):
+        small_cache.prerender()
+    assert len(calls) == 1  # nothing rendered before refusing
+
+
 def test_set_values_redraws_once():
     view, calls = make_view()
     view.set_values(share=0.5, kind="b")
