@@ -21,8 +21,10 @@ What it measures
   objects, which pyplot does not manage, so ``plt.show()`` would show nothing;
   ``display(fig)`` is what the inline backend's ``plt.show()`` does for each figure it
   manages.) It is moved through the same values; ratio = figure median / naive median.
-  "new" counts the steps that reached a value not shown before in the run: a value seen
-  before comes from the figure's cache.
+  "new" counts the steps that reached a value not shown before in the run; "drawn" the
+  steps for which the kernel called the render function (asked of the kernel after each
+  step): the others came from the figure's cache, because the value was seen before or
+  the figure was prerendered.
 * **make test wall time**: only with ``--make-test`` (or ``BENCH_MAKE_TEST=1 make bench``),
   since it takes minutes; it runs first, alone, so it does not compete with the browser.
 
@@ -110,6 +112,7 @@ class ControlResult:
     kind: str
     latencies: list[float] = field(default_factory=list)
     new_values: int = 0
+    drawn: int = 0
     unchanged: int = 0
     naive: list[float] = field(default_factory=list)
     error: str = ""
@@ -164,23 +167,28 @@ def time_notebooks(notebooks: list[Path], runs: int, home: Path) -> dict[str, li
 _PY_PNG = """\
 import hashlib
 from helpers.widgets import live_figures
-print(hashlib.sha1(bytes(live_figures()[{index}].image.value or b"")).hexdigest())
+figure = live_figures()[{index}]
+print(hashlib.sha1(bytes(figure.image.value or b"")).hexdigest(), figure.render_count)
 """
 
 
-def _png(page, index: int) -> str:
-    return b.kernel_exec(page, _PY_PNG.format(index=index)).strip()
+def _png(page, index: int) -> tuple[str, int]:
+    """The sha1 of the PNG a live figure shows, and how many times it has called its render function."""
+    digest, render_count = b.kernel_exec(page, _PY_PNG.format(index=index)).split()
+    return digest, int(render_count)
 
 
 def sweep_steps(page, box, control: b.Control, steps: int, figure_index: int | None = None):
     """Move a control ``steps`` notches, turning round at the ends.
 
-    Returns the latencies, the values reached, and how many steps left the figure as
-    it was (the kernel drew the very same PNG, so the page had nothing to show; such
-    steps are not timed). ``figure_index`` names the live figure to ask the kernel
-    about; None for the naive baseline, whose Output is redrawn on every change.
+    Returns the latencies, the values reached, how many timed steps the kernel drew
+    (called the render function) rather than took from the figure's cache, and how many
+    steps left the figure as it was (the kernel showed the very same PNG, so the page
+    had nothing to show; such steps are not timed). ``figure_index`` names the live
+    figure to ask the kernel about; None for the naive baseline, whose Output is redrawn
+    on every change (every step counts as drawn).
     """
-    latencies, values, unchanged = [], [], 0
+    latencies, values, drawn, unchanged = [], [], 0, 0
     direction = 1
     for _ in range(steps):
         state = b.control_state(box, control)
@@ -188,7 +196,7 @@ def sweep_steps(page, box, control: b.Control, steps: int, figure_index: int | N
             direction = -1
         elif direction < 0 and state["now"] <= state["min"]:
             direction = 1
-        before = None if figure_index is None else _png(page, figure_index)
+        before, renders_before = (None, 0) if figure_index is None else _png(page, figure_index)
         pending = b.start_step(page, box, control, "up" if direction > 0 else "down")
         try:
             step = b.finish_step(page, box, pending, timeout_ms=20_000)
@@ -203,7 +211,8 @@ def sweep_steps(page, box, control: b.Control, steps: int, figure_index: int | N
             continue
         latencies.append(step.latency_ms)
         values.append(step.value)
-    return latencies, values, unchanged
+        drawn += figure_index is None or _png(page, figure_index)[1] > renders_before
+    return latencies, values, drawn, unchanged
 
 
 def measure_notebook(page, lab, relative_path: str, steps: int) -> list[ControlResult]:
@@ -229,11 +238,11 @@ def measure_notebook(page, lab, relative_path: str, steps: int) -> list[ControlR
             result = ControlResult(relative_path, index + 1, control.label, control.kind)
             try:
                 seen = {b.control_state(box, control)["value"]}
-                result.latencies, values, result.unchanged = sweep_steps(page, box, control, steps, index)
+                result.latencies, values, result.drawn, result.unchanged = sweep_steps(page, box, control, steps, index)
                 for value in values:
                     result.new_values += value not in seen
                     seen.add(value)
-                result.naive, _, _ = sweep_steps(page, naive_box, naive_control, steps)
+                result.naive, _, _, _ = sweep_steps(page, naive_box, naive_control, steps)
                 # Back to the lesson's defaults before the next control (waiting for both redraws).
                 b.reset_figure(page, box, index)
                 b.wait_for_kernel_change(page, naive_box, _PY_RESET_BASELINE.format(index=index, control=number))
@@ -316,19 +325,21 @@ def render_report(
         "",
         f"## Keypress → redraw in JupyterLab (Chromium, {steps} steps per control)",
         "",
-        "new: steps that reached a value not shown before in this run (a value seen before is drawn "
-        "from the figure's cache). same: steps after which the kernel drew the very same PNG, so "
-        "nothing changed on screen; they are not timed. ratio: median / naive median.",
+        "new: steps that reached a value not shown before in this run. drawn: timed steps for which "
+        "the kernel called the render function; the others came from the figure's cache (a value seen "
+        "before, or every state drawn ahead by `prerender()`). same: steps after which the kernel showed "
+        "the very same PNG, so nothing changed on screen; they are not timed. ratio: median / naive median.",
         "",
-        "| notebook | fig | control | kind | new | same | median (ms) | p95 (ms) | naive median (ms) "
+        "| notebook | fig | control | kind | new | drawn | same | median (ms) | p95 (ms) | naive median (ms) "
         "| naive p95 (ms) | ratio | target |",
-        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in latency:
         ratio = r.median / r.naive_median if r.naive and r.latencies else float("nan")
         verdict = "error" if r.error else ("met" if r.meets_target else "**missed**")
         lines.append(
-            f"| {r.notebook} | {r.figure} | {r.control} | {r.kind} | {r.new_values}/{steps} | {r.unchanged} "
+            f"| {r.notebook} | {r.figure} | {r.control} | {r.kind} | {r.new_values}/{steps} "
+            f"| {r.drawn}/{len(r.latencies)} | {r.unchanged} "
             f"| {_ms(r.median)} | {_ms(r.p95)} | {_ms(r.naive_median)} | {_ms(r.naive_p95)} "
             f"| {'–' if ratio != ratio else f'{ratio:.2f}'} | {verdict} |"
         )
