@@ -323,6 +323,9 @@ class InteractiveFigure(widgets.VBox):
         animated = fig.findobj(lambda artist: artist.get_animated() and artist.get_visible())
         for artist in sorted(animated, key=lambda artist: artist.get_zorder()):
             fig.draw_artist(artist)
+        # Drawing an animated container (a legend) can touch its plain children, which marks
+        # the figure stale; what they changed is on the canvas already.
+        fig.stale = False
         return _canvas_to_png(canvas), caption or ""
 
     def _render_png(self, values: dict) -> tuple[bytes, str]:

@@ -184,6 +184,24 @@ def test_only_animated_changes_skip_the_full_drawing():
     assert view.full_draw_count == 2
 
 
+def test_an_animated_legend_does_not_force_full_drawings():
+    fig = Figure(figsize=(3, 2), dpi=60)
+    ax = fig.add_subplot()
+    (line,) = ax.plot([0, 1], [0, 1], label="curve", animated=True)
+    ax.legend().set_animated(True)  # drawing it touches its plain children
+
+    def update(slope):
+        line.set_ydata([0, slope])
+        return f"slope {slope}"
+
+    view = hw.interactive_figure(
+        update, figure=fig, slope=widgets.FloatSlider(value=0.5, min=0, max=1, step=0.1, description="slope")
+    )
+    for slope in [0.1, 0.2, 0.3]:
+        view.controls["slope"].value = slope
+    assert view.render_count == 4 and view.full_draw_count == 1
+
+
 def test_live_figures_registry():
     view, _ = make_view()
     assert view in hw.live_figures()
