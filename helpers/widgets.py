@@ -20,7 +20,11 @@ pass it as ``figure=``; the function then only *updates* artists and returns
 the caption. Artists created with ``animated=True`` are redrawn on each step
 over a copy of everything else (matplotlib's blitting); if the update changes
 anything that is not animated (an axis limit, a title), the whole figure is
-redrawn, so the picture is always right and only the speed differs.
+redrawn, so the picture is always right and only the speed differs. A panel
+whose limits or ticks move can itself be animated (``ax.set_animated(True)``).
+A legend drawn over moving artists is animated too; if its labels change, make
+it a figure legend placed on the panel (``fig.legend(..., bbox_transform=
+ax.transAxes)``), because an axes legend's texts report changes to their axes.
 
 >>> fig = Figure(figsize=(4, 3))
 >>> ax = fig.add_subplot()
