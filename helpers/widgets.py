@@ -102,8 +102,7 @@ def control_values(control: widgets.ValueWidget) -> list:
         return list(range(control.min, control.max + 1, control.step))
     if isinstance(control, widgets.FloatSlider):
         n_steps = int(round((control.max - control.min) / control.step))
-        # 12 significant digits: drops float noise like 0.30000000000000004
-        values = [float(f"{control.min + i * control.step:.12g}") for i in range(n_steps + 1)]
+        values = [_same_notch(control.min + i * control.step) for i in range(n_steps + 1)]
         return [min(v, control.max) for v in values]
     if isinstance(control, _CHOICES):
         # options may be plain values or (label, value) pairs
@@ -294,7 +293,7 @@ class InteractiveFigure(widgets.VBox):
         with self._lock:
             start = time.perf_counter()
             values = self.values
-            key = tuple(sorted(values.items()))
+            key = tuple(sorted((name, _same_notch(value)) for name, value in values.items()))
             if key in self._cache:
                 self._cache.move_to_end(key)
                 png, caption = self._cache[key]
@@ -352,6 +351,11 @@ class InteractiveFigure(widgets.VBox):
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/plain"] = KERNEL_NOTE
         return bundle
+
+
+def _same_notch(value):
+    """A float slider's value without float noise: the browser may send 0.30000000000000004 for 0.3."""
+    return float(f"{value:.12g}") if isinstance(value, float) else value
 
 
 def live_figures() -> list[InteractiveFigure]:

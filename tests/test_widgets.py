@@ -65,6 +65,14 @@ def test_cache_avoids_rerendering_a_seen_state():
     assert view.image.value == png
 
 
+def test_float_noise_from_the_browser_hits_the_cache():
+    view, calls = make_view()
+    view.controls["share"].value = 0.3
+    view.controls["share"].value = 0.1
+    view.controls["share"].value = 0.1 + 0.2  # 0.30000000000000004, as a slider's arithmetic may send it
+    assert len(calls) == 2
+
+
 def test_cache_can_be_disabled():
     view, calls = make_view(cache_size=0)
     view.controls["share"].value = 0.3
