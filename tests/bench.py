@@ -193,13 +193,15 @@ def sweep_steps(page, box, control: b.Control, steps: int, figure_index: int | N
     """
     latencies, values, drawn, unchanged = [], [], 0, 0
     direction = 1
+    # The kernel's state after one step is the state before the next: one query per step.
+    shown = (None, 0) if figure_index is None else _png(page, figure_index)
     for _ in range(steps):
         state = b.control_state(box, control)
         if direction > 0 and state["now"] >= state["max"]:
             direction = -1
         elif direction < 0 and state["now"] <= state["min"]:
             direction = 1
-        before, renders_before = (None, 0) if figure_index is None else _png(page, figure_index)
+        before, renders_before = shown
         pending = b.start_step(page, box, control, "up" if direction > 0 else "down")
         try:
             step = b.finish_step(page, box, pending, timeout_ms=20_000)
@@ -211,10 +213,15 @@ def sweep_steps(page, box, control: b.Control, steps: int, figure_index: int | N
                 raise
             unchanged += 1
             values.append(b.control_state(box, control)["value"])
+            shown = _png(page, figure_index)
             continue
         latencies.append(step.latency_ms)
         values.append(step.value)
-        drawn += figure_index is None or _png(page, figure_index)[1] > renders_before
+        if figure_index is None:
+            drawn += 1
+        else:
+            shown = _png(page, figure_index)
+            drawn += shown[1] > renders_before
     return latencies, values, drawn, unchanged
 
 
