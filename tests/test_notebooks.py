@@ -1,28 +1,34 @@
 """Every lesson notebook: its committed outputs are fresh, complete and clean.
 
+Each lesson is executed ONCE (``tests/lesson_run.py``), and that execution serves:
+
 * ``test_outputs_reproduce``: nbval re-runs the notebook in strict mode, offline,
-  and compares every text output with the committed one.
-* ``test_committed_notebook_is_clean``: the committed file comes from one
-  in-order run, has no error outputs, no machine paths, and stable cell ids.
+  and compares every text output with the committed one;
+* ``test_figures_match_the_committed_ones``: every figure the fresh run draws
+  (an interactive figure's static PNG included) is the committed PNG, within
+  ``FIGURE_TOLERANCE``; a stale or blank committed figure fails;
+* ``test_every_control_value``: in the same kernel, every value of every
+  control of every interactive figure (``tests/test_widget_sweep.py`` holds
+  the sweep's self-tests).
+
+``test_committed_notebook_is_clean``: the committed file comes from one
+in-order run, has no error outputs, no machine paths, and stable cell ids.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from helpers.refresh import kernel_environment
+from lesson_run import figure_problems, run_lesson, sweep_failure_message  # tests/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 URL = re.compile(r"https?://[^\s\"')\]>]+")
-SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
 MACHINE_PATH = re.compile(r"(/(home|root|work|tmp|Users|usr|opt)/|[A-Z]:\\\\(Users|Windows|Program Files)\\\\)")
 
 
@@ -30,21 +36,38 @@ def test_there_are_notebooks():
     assert NOTEBOOKS, "no lesson notebooks found in notebooks/"
 
 
-def run_nbval(notebook: Path, home: Path) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
-        f"--nbval-sanitize-with={SANITIZE}", "--nbval-cell-timeout=300",
-        "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "-o", "addopts=", str(notebook),
-    ]
-    return subprocess.run(command, cwd=ROOT, env=kernel_environment(home), capture_output=True, text=True, timeout=900)
+@pytest.fixture(scope="module", params=NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def lesson(request, tmp_path_factory):
+    """The lesson executed once: nbval's run, its figures and its sweep (shared by the three tests below)."""
+    return run_lesson(request.param, tmp_path_factory.mktemp(request.param.stem))
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
-def test_outputs_reproduce(notebook, tmp_path):
-    result = run_nbval(notebook, tmp_path)
-    summary = result.stdout[-6000:] + result.stderr[-2000:]
-    assert result.returncode == 0, f"nbval found differences or errors in {notebook.name}:\n{summary}"
-    assert re.search(r"\d+ passed", result.stdout), f"nbval ran no cell of {notebook.name}:\n{summary}"
+@pytest.mark.slow
+def test_outputs_reproduce(lesson):
+    result = lesson.nbval
+    name = lesson.notebook.name
+    assert result.returncode == 0, f"nbval found differences or errors in {name}:\n{lesson.nbval_summary}"
+    assert re.search(r"\d+ passed", result.stdout), f"nbval ran no cell of {name}:\n{lesson.nbval_summary}"
+
+
+@pytest.mark.slow
+def test_figures_match_the_committed_ones(lesson):
+    compared, problems = figure_problems(lesson)
+    name = lesson.notebook.name
+    assert lesson.cells, f"no cell of {name} reached the figure comparison:\n{lesson.nbval_summary}"
+    assert not problems, (
+        f"{name}: committed figures that a fresh run does not draw (run `make notebooks`):\n  " + "\n  ".join(problems)
+    )
+    assert compared, f"{name} has no figure to compare; every lesson shows at least one"
+
+
+@pytest.mark.slow
+def test_every_control_value(lesson):
+    name = lesson.notebook.name
+    assert lesson.sweeps, f"the sweep of {name} wrote no report:\n{lesson.nbval_summary}"
+    (report,) = lesson.sweeps.values()
+    assert report["figures"] >= 1, f"{name} has no interactive figure; every lesson needs one"
+    assert not report["problems"], sweep_failure_message(name, report)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
@@ -67,7 +90,9 @@ def test_committed_notebook_is_clean(notebook):
             )
     text = URL.sub("", json.dumps(nb))
     match = MACHINE_PATH.search(text)
-    assert match is None, f"a machine path leaked into the notebook: ...{text[max(0, match.start() - 60):match.end() + 60]}..."
+    assert match is None, (
+        f"a machine path leaked into the notebook: ...{text[max(0, match.start() - 60) : match.end() + 60]}..."
+    )
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
     assert "widgets" not in nb.metadata, "widget state is execution-time noise; run `make notebooks`"
 

@@ -1,136 +1,125 @@
-"""Every value of every control of every interactive figure, without a browser.
+"""The checks of a lesson's one execution can fail: toy notebooks that break each of them.
 
-For each ``notebooks/NN_topic.ipynb`` (found automatically) the notebook runs
-top to bottom in a fresh kernel (nbclient); then, in that same kernel, every
-figure in ``helpers.widgets.live_figures()`` gets every value of
-``control_values(control)`` for each of its controls in turn (ends included,
-the other controls at their defaults), with warnings turned into errors. Each
-value must give no exception, no warning and a non-empty PNG.
+The lessons themselves are checked in ``tests/test_notebooks.py``, each from one
+execution (``tests/lesson_run.py``): nbval's strict comparison of text outputs,
+the comparison of every figure with the committed PNG, and the sweep of every
+value of every control of every interactive figure (ends included, the other
+controls at their defaults, warnings turned into errors). A control with more
+than ``MAX_VALUES_PER_CONTROL`` values is swept on that many values spread
+evenly over its range, both ends always included.
 
-A control with more than ``MAX_VALUES_PER_CONTROL`` values is swept on that
-many values spread evenly over its range, both ends always included (the
-count swept is in the failure message and in ``-v`` output).
+Here a toy lesson with one interactive figure of every control kind and two
+static figures is executed as ``make notebooks`` does (its committed outputs),
+then run through the same machinery twice:
 
-Self-tests: a toy figure with every kind of control passes; the same toy
-broken (it raises at the top of one slider and warns at the bottom of
-another) fails, naming both values.
+* as committed: nbval, the figures and the sweep all pass;
+* broken: its figure raises at the top of one slider and warns at the bottom of
+  another, a second figure has a control that changes nothing, one committed
+  text output is edited, one committed figure is blank, two are swapped
+  (stale) and the interactive figure's static PNG is blank: every one of these
+  is reported, and nothing else.
 """
 
 from __future__ import annotations
 
-import inspect
-import json
+import base64
+import io
 
+import nbformat
 import pytest
+from PIL import Image
+
+from helpers.refresh import execute_notebook
 
 import browser as b  # tests/browser.py: pytest puts tests/ on sys.path (no __init__.py there)
+from lesson_run import (
+    FIGURE_TOLERANCE,
+    MAX_VALUES_PER_CONTROL,
+    figure_difference,
+    figure_problems,
+    run_lesson,
+    sample_evenly,
+    sweep_failure_message,
+)
 
-# A control with a huge range is swept on this many evenly spread values, ends included.
-MAX_VALUES_PER_CONTROL = 200
-_MARK = "RARE-CASES-SWEEP "
-
-
-def sample_evenly(values: list, cap: int) -> list:
-    """At most ``cap`` of ``values``, evenly spread, first and last always kept, order kept."""
-    if cap < 2:
-        raise ValueError(f"cap must be at least 2, got {cap}")
-    if len(values) <= cap:
-        return list(values)
-    last = len(values) - 1
-    indices = sorted({round(i * last / (cap - 1)) for i in range(cap)})
-    return [values[i] for i in indices]
-
-
-def sweep_live_figures(cap: int) -> dict:
-    """Runs inside the lesson's kernel: set every value of every control, report what went wrong."""
-    import warnings
-
-    from helpers.widgets import control_values, live_figures
-
-    png_signature = b"\x89PNG\r\n\x1a\n"
-    problems, controls = [], []
-    for number, figure in enumerate(live_figures(), start=1):
-        defaults = figure.values
-        for name, control in figure.controls.items():
-            every = control_values(control)
-            values = sample_evenly(every, cap)
-            controls.append({"figure": number, "control": name, "values": len(every), "swept": len(values)})
-            # Empty the figure's cache so that every value is really rendered here.
-            figure._cache.clear()
-            for value in values:
-                where = f"figure {number}, control {name!r} = {value!r}"
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("error")
-                        figure.set_values(**{name: value})
-                except Exception as exc:  # a warning is an exception here too
-                    problems.append(f"{where}: {type(exc).__name__}: {exc}")
-                    continue
-                png = bytes(figure.image.value or b"")  # ipywidgets may hold a memoryview
-                if not (png.startswith(png_signature) and len(png) > len(png_signature)):
-                    problems.append(f"{where}: the figure is not a non-empty PNG ({len(png)} bytes)")
-            try:
-                figure.set_values(**defaults)
-            except Exception as exc:
-                problems.append(f"figure {number}: back to its defaults: {type(exc).__name__}: {exc}")
-    return {"figures": len(live_figures()), "controls": controls, "problems": problems}
+# plt.show(), not a trailing semicolon: nbval runs cells outside IPython's history, where
+# the semicolon does not hide the last value.
+STATIC_FIGURES = [
+    "import matplotlib.pyplot as plt\n\nfig, ax = plt.subplots(figsize=(3, 2))\nax.plot([0, 1, 2], [0, 1, 4], marker='o')\nax.set_xlabel('x')\nax.set_ylabel('y')\nplt.show()",
+    "fig, ax = plt.subplots(figsize=(3, 2))\nax.bar(['a', 'b'], [3, 1])\nax.set_ylabel('count')\nplt.show()",
+]
+PRINTED = "print('the toy lesson ran to its end')"
+DEAD_CONTROL_FIGURE = """\
+def render_ignoring_size(size, colour):
+    fig = Figure(figsize=(3, 2))
+    fig.add_subplot().plot([0, 1], [0, 1], color=colour)
+    return fig, f"a line in {colour}"
 
 
-def _sweep_code(cap: int) -> str:
-    return "\n\n".join(
-        [
-            "import json",
-            inspect.getsource(sample_evenly),
-            inspect.getsource(sweep_live_figures),
-            f"print({_MARK!r} + json.dumps(sweep_live_figures({cap})))",
-        ]
-    )
+dead = interactive_figure(
+    render_ignoring_size,
+    size=widgets.IntSlider(value=2, min=1, max=5, description="size"),
+    colour=widgets.Dropdown(options=["black", "tab:blue"], value="black", description="colour"),
+)
+dead"""
 
 
-def sweep_notebook(path, home, cap: int = MAX_VALUES_PER_CONTROL) -> dict:
-    """Run a notebook, then sweep its live figures in the same kernel; the report as a dict."""
-    nb, _ = b.execute_notebook(path, home, extra_cells=(_sweep_code(cap),))
-    text = b.cell_stdout(nb.cells[-1])
-    line = next((line for line in text.splitlines() if line.startswith(_MARK)), None)
-    assert line is not None, f"the sweep printed no report; its output was:\n{text}"
-    return json.loads(line[len(_MARK) :])
+def toy_lesson(*, broken: bool = False) -> nbformat.NotebookNode:
+    nb = b.toy_notebook(broken=broken)
+    nb.cells.extend(nbformat.v4.new_code_cell(source) for source in [*STATIC_FIGURES, PRINTED])
+    return nb
 
 
-def _failure_message(name: str, report: dict) -> str:
-    swept = ", ".join(
-        f"fig {c['figure']} {c['control']}: {c['swept']}"
-        + (f" of {c['values']} (sampled)" if c["swept"] < c["values"] else "")
-        for c in report["controls"]
-    )
-    problems = "\n  ".join(report["problems"])
-    return f"{name}: {len(report['problems'])} problem(s):\n  {problems}\n(values swept: {swept})"
+def png_outputs(cell) -> list:
+    return [output for output in cell.outputs if "image/png" in output.get("data", {})]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("notebook", b.lesson_notebooks(), ids=lambda path: path.stem)
-def test_every_control_value_of_lesson(notebook, tmp_path):
-    report = sweep_notebook(notebook, tmp_path / "home")
-    assert not report["problems"], _failure_message(notebook.name, report)
+def blank_like(encoded_png: str) -> str:
+    size = Image.open(io.BytesIO(base64.b64decode(encoded_png))).size
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, "white").save(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-# ---------------------------------------------------------------- the sweep itself can fail
+def break_committed(committed: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The broken toy's sources with the committed toy's outputs, tampered with."""
+    nb = toy_lesson(broken=True)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    done = [cell for cell in committed.cells if cell.cell_type == "code"]
+    assert len(code) == len(done)
+    for cell, old in zip(code, done, strict=True):
+        cell.outputs, cell.execution_count = old.outputs, old.execution_count
+    interactive, first, second, printed = (cell for cell in code if png_outputs(cell) or "print(" in cell.source)
+    (live,) = png_outputs(interactive)
+    live.data["image/png"] = blank_like(live.data["image/png"])  # the static fallback is blank
+    (a,), (c,) = png_outputs(first), png_outputs(second)
+    a.data["image/png"], c.data["image/png"] = c.data["image/png"], a.data["image/png"]  # stale: swapped
+    printed.outputs[0].text = printed.outputs[0].text.replace("its end", "its middle")
+    nb.cells.append(nbformat.v4.new_code_cell(DEAD_CONTROL_FIGURE))  # not run when committed
+    return nb
 
 
 @pytest.fixture(scope="module")
-def toy_reports(tmp_path_factory):
+def toy_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("toys")
-    good = b.write_notebook(b.toy_notebook(), tmp / "toy.ipynb")
-    broken = b.write_notebook(b.toy_notebook(broken=True), tmp / "broken.ipynb")
+    source = b.write_notebook(toy_lesson(), tmp / "source" / "toy.ipynb")
+    committed = execute_notebook(source, home=tmp)  # what `make notebooks` writes
+    good = b.write_notebook(committed, tmp / "good" / "toy.ipynb")
+    broken = b.write_notebook(break_committed(committed), tmp / "broken" / "toy.ipynb")
     return {
-        "good": sweep_notebook(good, tmp / "home"),
-        "broken": sweep_notebook(broken, tmp / "home"),
-        "capped": sweep_notebook(good, tmp / "home", cap=5),
+        "good": run_lesson(good, tmp / "run-good", caps=(MAX_VALUES_PER_CONTROL, 5)),
+        "broken": run_lesson(broken, tmp / "run-broken"),
     }
 
 
-def test_toy_passes_the_sweep(toy_reports):
-    report = toy_reports["good"]
-    assert not report["problems"], _failure_message("toy", report)
+def test_toy_passes_every_check(toy_runs):
+    run = toy_runs["good"]
+    assert run.nbval.returncode == 0, run.nbval_summary
+    compared, problems = figure_problems(run)
+    assert not problems, problems
+    assert compared == 3, f"the interactive figure's PNG and two static figures, compared {compared}"
+    report = run.sweeps[MAX_VALUES_PER_CONTROL]
+    assert not report["problems"], sweep_failure_message("toy", report)
     # every value of every control: 19 + 11 + 3 + 2 + 2
     assert report["figures"] == 1
     assert [(c["control"], c["swept"]) for c in report["controls"]] == [
@@ -142,17 +131,62 @@ def test_toy_passes_the_sweep(toy_reports):
     ]
 
 
-def test_broken_toy_fails_the_sweep(toy_reports):
-    problems = toy_reports["broken"]["problems"]
-    assert len(problems) == 2, problems
-    raised, warned = problems
+def test_capped_sweep_keeps_both_ends(toy_runs):
+    report = toy_runs["good"].sweeps[5]
+    counts = {c["control"]: (c["values"], c["swept"]) for c in report["controls"]}
+    assert counts["n_points"] == (19, 5) and counts["noise"] == (11, 5) and counts["kind"] == (3, 3)
+    assert not report["problems"], report["problems"]
+
+
+def test_broken_toy_fails_the_sweep(toy_runs):
+    report = toy_runs["broken"].sweeps[MAX_VALUES_PER_CONTROL]
+    problems = report["problems"]
+    assert report["figures"] == 2
+    assert len(problems) == 3, problems
+    raised, warned, dead = problems
     assert "'n_points' = 40" in raised and "ValueError" in raised
     assert "'noise' = 0.0" in warned and "RuntimeWarning" in warned
+    assert "figure 2, control 'size'" in dead and "changes nothing" in dead
+    assert not any("'colour'" in problem for problem in problems), "the dropdown that works was reported"
 
 
-def test_capped_sweep_keeps_both_ends(toy_reports):
-    counts = {c["control"]: (c["values"], c["swept"]) for c in toy_reports["capped"]["controls"]}
-    assert counts["n_points"] == (19, 5) and counts["noise"] == (11, 5) and counts["kind"] == (3, 3)
+def test_broken_toy_fails_the_figure_comparison(toy_runs):
+    compared, problems = figure_problems(toy_runs["broken"])
+    assert compared == 3, compared
+    assert len(problems) == 3, problems
+    blank, stale_first, stale_second = problems
+    assert "blank" in blank
+    assert "RMS pixel difference" in stale_first or "px" in stale_first
+    assert "RMS pixel difference" in stale_second or "px" in stale_second
+
+
+def test_broken_toy_fails_nbval(toy_runs):
+    run = toy_runs["broken"]
+    assert run.nbval.returncode != 0
+    assert "its middle" in run.nbval.stdout and "its end" in run.nbval.stdout, run.nbval_summary
+    assert "1 failed" in run.nbval.stdout, run.nbval_summary
+
+
+def test_figure_difference_tolerance(tmp_path):
+    """The tolerance admits the same drawing and rejects a one-pixel-wide line moved by a few pixels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    def draw(path, offset):
+        fig = Figure(figsize=(3, 2), dpi=100)
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], linewidth=1)
+        ax.set_xlim(-offset, 1)
+        fig.savefig(path)
+        return path
+
+    same = figure_difference(draw(tmp_path / "a.png", 0), draw(tmp_path / "b.png", 0))
+    assert same is None, same
+    moved = figure_difference(draw(tmp_path / "c.png", 0), draw(tmp_path / "d.png", 0.05))
+    assert moved is not None and "RMS" in moved, moved
+    assert FIGURE_TOLERANCE < 5
 
 
 def test_sample_evenly():
