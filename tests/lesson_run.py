@@ -131,7 +131,7 @@ class LessonRun:
     notebook: Path
     nbval: subprocess.CompletedProcess
     sweeps: dict[int, dict]  # cap -> report
-    cells: list[dict]  # per code cell: {"cell", "ran", "committed": [paths], "fresh": [paths]}
+    cells: list[dict]  # per code cell: {"cell", "ran", "committed_run", "committed": [paths], "fresh": [paths]}
 
     @property
     def nbval_summary(self) -> str:
@@ -216,8 +216,8 @@ def figure_problems(run: LessonRun) -> tuple[int, list[str]]:
     compared, problems = 0, []
     for cell in run.cells:
         where = f"code cell {cell['cell'] + 1}"
-        if not cell["ran"]:
-            continue  # nbval could not run it; test_outputs_reproduce reports why
+        if not cell["ran"] or not cell["committed_run"]:
+            continue  # nbval could not run it (test_outputs_reproduce says why), or it was committed unrun
         committed, fresh = cell["committed"], cell["fresh"]
         if len(committed) != len(fresh):
             problems.append(f"{where}: {len(committed)} committed figure(s), a fresh run shows {len(fresh)}")
