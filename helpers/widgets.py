@@ -178,6 +178,14 @@ class InteractiveFigure(widgets.VBox):
         time, and after each update that changed a non-animated artist).
     last_render_ms : float
         Time of the latest update, render and PNG encoding included.
+    last_error : str or None
+        When the latest render raised: the exception's type and message and the
+        control values that caused it (also shown in the widget, in place of the
+        caption, over the last picture that did draw). None after a render that
+        worked. Changing a control, ``set_values`` and ``redraw`` never raise for
+        an error inside ``render``: they record it here. Only the first drawing
+        (on creation, with the default values) raises, so a broken figure fails
+        the notebook's run.
     """
 
     def __init__(
@@ -219,6 +227,8 @@ class InteractiveFigure(widgets.VBox):
         self.render_count = 0
         self.full_draw_count = 0
         self.last_render_ms = float("nan")
+        self.last_error: str | None = None
+        self._last_exception: Exception | None = None
         self.controls = dict(controls)
         for control in self.controls.values():
             control.style.description_width = "initial"
@@ -229,8 +239,11 @@ class InteractiveFigure(widgets.VBox):
         super().__init__([panel, self.image, self.caption])
         self.add_class("rare-cases-figure")
         self._order = len(_LIVE_FIGURES)
-        _LIVE_FIGURES.add(self)
         self.redraw()
+        if self.last_error is not None:
+            # A figure that cannot draw its default values is a bug in the notebook: fail its run.
+            raise self._last_exception
+        _LIVE_FIGURES.add(self)
 
     @property
     def values(self) -> dict:
@@ -298,15 +311,29 @@ class InteractiveFigure(widgets.VBox):
                 self._cache.move_to_end(key)
                 png, caption = self._cache[key]
             else:
-                png, caption = self._update_png(values) if self._figure is not None else self._render_png(values)
+                try:
+                    png, caption = self._update_png(values) if self._figure is not None else self._render_png(values)
+                except Exception as error:  # a warning made an error by a filter lands here too
+                    self._show_error(error, values)
+                    return
                 if self._cache_size:
                     self._cache[key] = (png, caption)
                     if len(self._cache) > self._cache_size:
                         self._cache.popitem(last=False)
+            self.last_error = None
             self.image.value = png
             self.caption_text = caption
             self.caption.value = _caption_html(caption)
             self.last_render_ms = (time.perf_counter() - start) * 1000
+
+    def _show_error(self, error: Exception, values: dict) -> None:
+        """Say in the widget what failed and for which values; keep the last good picture."""
+        settings = ", ".join(f"{name}={_same_notch(value)!r}" for name, value in values.items())
+        self.last_error = f"{type(error).__name__}: {error} (with {settings})"
+        self._last_exception = error
+        self._background = None  # a half-done update may have changed anything: draw it all next time
+        self.caption_text = self.last_error
+        self.caption.value = _error_html(self.last_error)
 
     def _update_png(self, values: dict) -> tuple[bytes, str]:
         fig = self._figure
@@ -361,6 +388,14 @@ def _same_notch(value):
 def live_figures() -> list[InteractiveFigure]:
     """The interactive figures created in this Python process, oldest first."""
     return sorted(_LIVE_FIGURES, key=lambda figure: figure._order)
+
+
+def _error_html(text: str) -> str:
+    # role=alert: announced at once; the frame keeps it apart from a normal caption.
+    return (
+        '<div role="alert" class="rare-cases-error" style="color:#a40000;border-left:3px solid #a40000;'
+        f'padding-left:6px">The figure could not be drawn: {html.escape(text)}</div>'
+    )
 
 
 def _caption_html(text: str) -> str:
