@@ -11,7 +11,7 @@ INSTRUCTOR_STAMP := $(VENV)/.instructor-installed
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PORT ?= 8888
 
-.PHONY: help lab test notebooks release bench lock data clean
+.PHONY: help lab test notebooks release bench bench-grading lock data clean
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates $(VENV) if needed)"
@@ -19,6 +19,7 @@ help:
 	@echo "make notebooks  re-execute every notebook in place so committed outputs are fresh"
 	@echo "make release    build the student release and the autograder (instructors)"
 	@echo "make bench      measure notebook run times and widget latency in a browser"
+	@echo "make bench-grading  measure autograding times (a class of 30, every lesson once)"
 	@echo "make data       regenerate the files in data/ from their fixed seeds"
 
 $(COURSE_STAMP): pyproject.toml requirements.lock
@@ -51,6 +52,10 @@ release: $(INSTRUCTOR_STAMP)
 
 bench: $(COURSE_STAMP)
 	$(BIN)/python tests/bench.py
+
+# Autograding times: a class of 30 submissions of one lesson, and every lesson once (instructors).
+bench-grading: $(INSTRUCTOR_STAMP)
+	$(BIN)/python tests/bench_grading.py --lessons
 
 # After changing the pins in pyproject.toml: rebuild the lock from a clean environment.
 lock:

@@ -1,19 +1,9 @@
-"""Student release and autograding of the lessons' exercises (instructors; needs the ``instructor`` extra).
+"""Student release and autograding of the lessons' exercises (instructors; the ``instructor`` extra).
 
 This module checks the course's own exercise markup (CONTRIBUTING.md) and builds an
-nbgrader course directory, one assignment per lesson named like the notebook;
-nbgrader does the rest (release, clearing solutions and hidden tests, grading)::
-
-    release/
-        nbgrader_config.py                  course id, time limits, exchange (kept if you edit it)
-        gradebook.db                        nbgrader's gradebook (SQLite)
-        source/NN_topic/NN_topic.ipynb      the lesson with its solutions (instructors only)
-        release/NN_topic/NN_topic.ipynb     the student version
-        submitted/STUDENT/NN_topic/         collected work
-        autograded/STUDENT/NN_topic/        executed and scored copies
-        scores.csv, grading_times.csv       one row per student and exercise; seconds per submission
-
-Command line::
+nbgrader course directory (layout in docs/instructors.md), one assignment per lesson
+named like the notebook; nbgrader does the rest: releasing, clearing solutions and
+hidden tests, grading, the gradebook. Command line::
 
     python -m helpers.release                       # lint, then build release/
     python -m helpers.release lint [NOTEBOOK ...]
@@ -25,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
 import copy
 import math
 import os
@@ -35,8 +24,9 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 
@@ -350,23 +340,18 @@ def hide_hidden_tests(notebook, resources):
 
 
 def _source(cell: Mapping) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    return "".join(source) if isinstance(source := cell.get("source", ""), list) else str(source)
 
 
-def _order_problem(source: str, begin: str, end: str) -> str | None:
-    """What is wrong with the order of the begin/end marker lines, matched as nbgrader does."""
+def _order_problem(source: str, begin: str, end: str) -> list[str]:
+    """What is wrong with the order of the begin/end marker lines (matched as nbgrader does)."""
     inside = False
     for line in source.split("\n"):
-        if begin in line:
-            if inside:
-                return f"nested '{begin}'"
-            inside = True
-        elif end in line:
-            if not inside:
-                return f"'{end}' without '{begin}'"
-            inside = False
-    return f"'{begin}' without '{end}'" if inside else None
+        if begin in line or end in line:
+            if inside == (begin in line):
+                return [f"nested '{begin}'" if inside else f"'{end}' without '{begin}'"]
+            inside = not inside
+    return [f"'{begin}' without '{end}'"] if inside else []
 
 
 def _marker_problems(cell: Mapping, source: str, part: str) -> list[str]:
@@ -374,13 +359,13 @@ def _marker_problems(cell: Mapping, source: str, part: str) -> list[str]:
     has_solution = any(marker in source for marker in SOLUTION_MARKERS)
     has_hidden = any(marker in source for marker in HIDDEN_MARKERS)
     if part == "solution":
-        problems += filter(None, [_order_problem(source, *SOLUTION_MARKERS)])
+        problems += _order_problem(source, *SOLUTION_MARKERS)
         if SOLUTION_MARKERS[0] not in source and not problems:
             problems.append("a solution cell needs its answer between '### BEGIN SOLUTION' and '### END SOLUTION'")
         if has_hidden:
             problems.append("hidden-test markers belong in the test cell, not the solution cell")
     elif part == "tests":
-        problems += filter(None, [_order_problem(source, *HIDDEN_MARKERS)])
+        problems += _order_problem(source, *HIDDEN_MARKERS)
         if has_solution:
             problems.append("solution markers belong in the solution cell, not the test cell")
     elif has_solution or has_hidden:
@@ -388,28 +373,20 @@ def _marker_problems(cell: Mapping, source: str, part: str) -> list[str]:
     if cell.get("cell_type") == "code" and not problems:
         from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
-        released = nbformat.from_dict(copy.deepcopy(dict(cell)))
-        resources = {"language": "python"}
+        released, resources = nbformat.from_dict(copy.deepcopy(dict(cell))), {"language": "python"}
         try:
             for preprocessor in (ClearSolutions(), ClearHiddenTests()):
                 released, resources = preprocessor.preprocess_cell(released, resources, 0)
         except RuntimeError as error:
             return [f"nbgrader cannot release the cell: {error}"]
+        from IPython.core.inputtransformer2 import TransformerManager
+
         for version, text in (("the cell", source), ("the released cell", released.source)):
-            if error := _syntax_error(text):
-                problems.append(f"{version} is not valid Python: {error}")
-                break
+            try:  # as IPython runs it: magics allowed
+                ast.parse(TransformerManager().transform_cell(text))
+            except SyntaxError as error:
+                return [f"{version} is not valid Python: {error.msg} (line {error.lineno})"]
     return problems
-
-
-def _syntax_error(source: str) -> str | None:
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError as error:
-        return f"{error.msg} (line {error.lineno})"
-    return None
 
 
 def _heading_problems(parts: Mapping, number: int, k: int) -> list[str]:
@@ -527,17 +504,9 @@ def _copy_submissions(submissions: Path, course_dir: Path) -> None:
         shutil.copytree(assignment, target)
 
 
-@contextlib.contextmanager
-def _environment(env: Mapping[str, str] | None) -> Iterator[None]:
-    saved = dict(os.environ)
-    if env is not None:
-        os.environ.clear()
-        os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def _environment(env: Mapping[str, str] | None):
+    """os.environ replaced by ``env`` (None: unchanged) until the block ends."""
+    return mock.patch.dict(os.environ, {} if env is None else env, clear=env is not None)
 
 
 # --------------------------------------------------------------------------- command line
@@ -547,19 +516,16 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: ``build`` (the default), ``lint``, ``autograde``, ``scores``."""
     parser = argparse.ArgumentParser(prog="python -m helpers.release", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command")
-    build = commands.add_parser("build", help="lint the lessons and build the course directory (default)")
-    build.add_argument("--notebooks", default="notebooks", help="folder of lesson notebooks (default: notebooks)")
-    build.add_argument("--course", default="release", help="course directory (default: release)")
-    lint = commands.add_parser("lint", help="check the exercise markup")
+    build, lint = commands.add_parser("build", help="lint and build the course (default)"), commands.add_parser("lint")
+    grade, show = commands.add_parser("autograde", help="grade and print the scores"), commands.add_parser("scores")
+    for command in (build, grade, show):
+        command.add_argument("--course", default="release", help="course directory (default: release)")
+    build.add_argument("--notebooks", default="notebooks", help="folder of lessons (default: notebooks)")
     lint.add_argument("paths", nargs="*", help="notebooks (default: every lesson in notebooks/)")
-    grade = commands.add_parser("autograde", help="grade submissions and print the scores")
     grade.add_argument("submissions", nargs="?", help="folder STUDENT/ASSIGNMENT/NOTEBOOK.ipynb (default: submitted/)")
-    grade.add_argument("--course", default="release", help="course directory (default: release)")
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--jobs", type=int, default=1, help="processes grading in parallel (default: 1)")
     grade.add_argument("--quiet", action="store_true", help="do not print the score table")
-    show = commands.add_parser("scores", help="print the scores in the gradebook")
-    show.add_argument("--course", default="release", help="course directory (default: release)")
     worker = commands.add_parser("grade-worker")  # one of autograde's processes (jobs > 1)
     worker.add_argument("course")
     worker.add_argument("pairs", nargs="+", help="ASSIGNMENT/STUDENT")
@@ -573,16 +539,14 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             course = build_release(getattr(args, "notebooks", "notebooks"), getattr(args, "course", "release"))
             names = sorted(path.name for path in (course / "release").iterdir())
-            print(f"built {len(names)} assignments in {time.perf_counter() - started:.1f} s: {', '.join(names)}")
-            print(f"student release: {course / 'release'}   (instructors: see docs/instructors.md)")
+            print(f"built {len(names)} assignments in {time.perf_counter() - started:.1f} s: {', '.join(names)}\n"
+                  f"student release: {course / 'release'}   (instructors: see docs/instructors.md)")
             return 0
         if args.command == "grade-worker":
-            _grade(_course_dir(args.course), [tuple(pair.split("/", 1)) for pair in args.pairs])
-            return 0
-        if args.command == "autograde":
-            table = autograde(args.course, args.submissions, students=args.student, jobs=args.jobs)
-        else:
-            table = scores(args.course)
+            return _grade(_course_dir(args.course), [tuple(pair.split("/", 1)) for pair in args.pairs]) or 0
+        grade = args.command == "autograde"
+        table = autograde(args.course, args.submissions, students=args.student, jobs=args.jobs) if grade else \
+            scores(args.course)
     except (ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -42,7 +42,9 @@ except ImportError:  # pragma: no cover - not on Windows
     fcntl = None
 
 from helpers.refresh import kernel_environment
-from helpers.release import INSTALL_NOTE, autograde, build_release, exercise_points, lesson_notebooks, score_table, scores
+from helpers.release import (
+    INSTALL_NOTE, autograde, build_release, exercise_points, hide_hidden_tests, lesson_notebooks, score_table, scores,
+)
 from toy_lessons import TOYS, exercise_cells, grade_id, toy_notebooks, with_answers, write_toys, wrong_answers
 
 pytestmark = pytest.mark.xdist_group("release")
@@ -271,9 +273,9 @@ def released_text(folder: Path) -> dict[Path, str]:
     return texts
 
 
-def find_leaks(sources, texts: dict[Path, str]) -> list[str]:
-    """Secret lines (at least three letters or digits) that appear in the release but nowhere public."""
-    secrets, public = set(), ["# YOUR CODE HERE", "raise NotImplementedError()"]
+def find_leaks(sources, texts: dict[Path, str], allowed: str = "") -> list[str]:
+    """Secret lines (at least three letters or digits) found in ``texts`` but nowhere public (nor in ``allowed``)."""
+    secrets, public = set(), ["# YOUR CODE HERE", "raise NotImplementedError()", allowed]
     for notebook in sources:
         lines, text = _secret_and_public(notebook)
         secrets |= lines
@@ -299,6 +301,21 @@ def test_leak_search_finds_a_planted_leak(course, tmp_path):
     nbformat.write(notebook, tmp_path / f"{assignment}.ipynb")
     leaks = find_leaks([course.sources[assignment]], released_text(tmp_path))
     assert len(leaks) == 2, leaks
+
+
+def test_feedback_preprocessor_removes_hidden_tests_and_their_tracebacks():
+    notebook = toy_notebooks()[TOYS[0]]
+    tests = next(cell for cell in notebook.cells if grade_id(cell) == "ex98_1_tests")
+    tests.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="did you count the majority?",
+                                            traceback=["assert abs(prevalence - 0.02) < 1e-12", "AssertionError"])]
+    visible = next(cell for cell in notebook.cells if grade_id(cell) == "ex98_2_tests")
+    visible.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="", traceback=["line 1"])]
+    cleaned, _ = hide_hidden_tests(notebook, {})
+    text = nbformat.writes(cleaned)
+    assert "HIDDEN" not in text and "0.02" not in text, "no hidden assert, in the source or a traceback"
+    assert cleaned.cells[notebook.cells.index(tests)].outputs[0].traceback == [
+        "AssertionError: did you count the majority?"]
+    assert cleaned.cells[notebook.cells.index(visible)].outputs[0].traceback == ["line 1"], "visible tests keep theirs"
 
 
 # --------------------------------------------------------------------------- grading (slow: runs the lessons)
