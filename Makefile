@@ -23,7 +23,7 @@ ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PORT ?= 8888
 LINTED := helpers tests notebooks
 
-.PHONY: help lab test lint notebooks release bench lock data clean
+.PHONY: help lab test lint notebooks release bench bench-grading lock data clean
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates $(VENV) with the course only, if needed)"
@@ -32,6 +32,7 @@ help:
 	@echo "make notebooks  re-execute every notebook in place so committed outputs are fresh"
 	@echo "make release    build the student release and the autograder (instructors)"
 	@echo "make bench      measure notebook run times and widget latency in a browser"
+	@echo "make bench-grading  measure autograding times (a class of 30, every lesson once)"
 	@echo "make data       regenerate the files in data/ from their fixed seeds"
 	@echo "PYTHON=python3.13 picks another interpreter (its own folder, .venv-3.13)"
 
@@ -85,6 +86,10 @@ release: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python tests/bench.py
+
+# Autograding times: a class of 30 submissions of one lesson, and every lesson once (instructors).
+bench-grading: $(TEST_STAMP)
+	$(BIN)/python tests/bench_grading.py --lessons
 
 # After changing the pins in pyproject.toml: rebuild the lock from a clean environment.
 lock:

@@ -1,17 +1,21 @@
 """The student release and the autograder, built from the lessons' exercises.
 
-Session fixtures build the release of every lesson in ``notebooks/`` plus two
-small toy lessons made here (so the tooling is tested even on minimal input),
-then grade three students in one autograde run (two processes), once per test
-session even when several xdist workers run these tests (see ``shared``):
+Session fixtures build the release of every lesson in ``notebooks/`` plus two toy
+lessons (``toy_lessons.py``), then grade every submission below in ONE autograde
+run (two processes), once per test session even when several xdist workers run
+these tests (see ``shared``). Each lesson is executed once per submission and no
+more:
 
 * ``solutions`` hands in the lesson notebooks themselves: full marks;
-* ``blank`` hands in the untouched release: zero for every exercise. nbgrader
-  executes these copies with nbclient, errors allowed, so they also show that
-  each released notebook runs top to bottom and fails only where an answer is
-  missing;
-* ``partial`` hands in, for one real lesson and one toy, the release with
-  exactly one exercise answered: exactly that exercise's points.
+* ``blank`` hands in the untouched release: zero for every exercise. These copies
+  also show that each released notebook runs top to bottom and fails only where
+  an answer is missing;
+* ``partial`` hands in, for one real lesson and one toy, the release with exactly
+  one exercise answered: exactly that exercise's points;
+* ``wrong-1``, ``wrong-2``, ... hand in, for every lesson with a
+  ``tests/wrong_answers/NN_topic.yaml``, the lesson with the first (second, ...)
+  typical wrong answer of each exercise in place of its solution: every exercise
+  carrying a wrong answer scores less than its points.
 
 Expected scores come from the notebooks' metadata, never typed in here.
 """
@@ -19,10 +23,12 @@ Expected scores come from the notebooks' metadata, never typed in here.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import re
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,20 +43,14 @@ except ImportError:  # pragma: no cover - not on Windows
 
 from helpers.refresh import kernel_environment
 from helpers.release import (
-    autograde,
-    build_release,
-    exercise_cells,
-    exercise_points,
-    lesson_notebooks,
-    score_table,
-    scores,
+    INSTALL_NOTE, autograde, build_release, exercise_points, hide_hidden_tests, lesson_notebooks, score_table, scores,
 )
+from toy_lessons import TOYS, exercise_cells, grade_id, toy_notebooks, with_answers, write_toys, wrong_answers
 
 pytestmark = pytest.mark.xdist_group("release")
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = lesson_notebooks(ROOT / "notebooks")
-TOYS = ("98_toy_minimal", "99_toy_scaffold")
 # The toy exercise the partial submission answers (the second, so it is not simply the first).
 TOY_ANSWERED = ("99_toy_scaffold", 2)
 
@@ -66,52 +66,15 @@ ASSIGNMENTS = list(_LESSON_CELLS) + list(TOYS)
 PARTIAL = {TOY_ANSWERED[0]: TOY_ANSWERED[1]}
 if _REAL_GRADED:
     PARTIAL[min(_REAL_GRADED, key=lambda name: sum(c.cell_type == "code" for c in _LESSON_CELLS[name]))] = 1
+WRONG = wrong_answers()  # {lesson: {solution grade_id: [wrong answer, ...]}}
+WRONG_GRADED = sorted(name for name in WRONG if name in GRADED)
 
 
-# --------------------------------------------------------------------------- toy lessons
-
-
-def _toy(number: int, cells: list) -> nbformat.NotebookNode:
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.cells = [
-        nbformat.v4.new_markdown_cell(f"# {number} · Toy lesson"),
-        nbformat.v4.new_code_cell("import numpy as np\n\nlabels = np.array([0] * 98 + [1] * 2)\nprint(labels.mean())"),
-        *cells,
-        nbformat.v4.new_markdown_cell("## References"),
-        nbformat.v4.new_code_cell("print('the lesson ran to its last cell')"),
-    ]
-    return notebook
-
-
-def write_toys(folder: Path) -> list[Path]:
-    """Two toy lessons: plain exercises, and one with scaffolding around the answer."""
-    folder.mkdir(parents=True, exist_ok=True)
-    minimal = _toy(98, [
-        *exercise_cells(98, 1, title="prevalence", points=2, task="Set `prevalence`.",
-                        solution="prevalence = labels.mean()", tests="assert 0 <= prevalence <= 1",
-                        hidden_tests="assert abs(prevalence - 0.02) < 1e-12"),
-        *exercise_cells(98, 2, title="always-majority accuracy", points=1, task="Set `baseline_accuracy`.",
-                        solution="baseline_accuracy = float(np.mean(labels == 0))",
-                        tests="assert abs(baseline_accuracy - 0.98) < 1e-12"),
-    ])
-    scaffold = _toy(99, [
-        *exercise_cells(99, 1, title="count the minority", points=1.5, task="Complete `positives`.",
-                        solution="", tests="assert answer == 2", hidden_tests="assert positives([1, 1, 0]) == 2"),
-        nbformat.v4.new_markdown_cell("Between the exercises: text the student keeps."),
-        *exercise_cells(99, 2, title="predict, then check", points=0.5, task="Set `predicted_recall`.",
-                        solution="predicted_recall = 0.0  # the majority baseline never finds a positive",
-                        tests="assert 0 <= predicted_recall <= 1",
-                        hidden_tests="assert predicted_recall == 0.0"),
-    ])
-    scaffold.cells[3].source = (  # ex99_1_solution: the answer sits inside a function the student completes
-        "def positives(values):\n    \"\"\"Number of minority (1) labels.\"\"\"\n    ### BEGIN SOLUTION\n"
-        "    return int(sum(1 for value in values if value == 1))\n    ### END SOLUTION\n\nanswer = positives(labels)"
-    )
-    paths = [folder / f"{name}.ipynb" for name in TOYS]
-    for path, notebook in zip(paths, (minimal, scaffold)):
-        nbformat.write(notebook, path)
-    return paths
+def wrong_submissions(lesson: str) -> list[dict[str, str]]:
+    """Submission k replaces each exercise's solution by its k-th wrong answer, where it has one."""
+    entries = WRONG[lesson]
+    return [{key: answers[k]["code"] for key, answers in entries.items() if k < len(answers)}
+            for k in range(max(map(len, entries.values())))]
 
 
 # --------------------------------------------------------------------------- the course
@@ -140,15 +103,22 @@ def _nbgrader(cell) -> dict:
     return cell.metadata.get("nbgrader", {})
 
 
+def _submitted(student: str) -> list[str]:
+    return [name for name in GRADED if student in ("solutions", "blank")
+            or (student == "partial" and name in PARTIAL)
+            or (student.startswith("wrong-") and name in WRONG_GRADED
+                and int(student.split("-")[1]) <= len(wrong_submissions(name)))]
+
+
 def _kernel_environment(home: Path) -> dict[str, str]:
     """Offline kernels with their per-user folders under ``home``, headless matplotlib."""
     return {**kernel_environment(home), "MPLBACKEND": "Agg"}
 
 
-def _answer(notebook, source, grade_id: str) -> nbformat.NotebookNode:
-    """``notebook`` with the solution cell ``grade_id`` filled in from the lesson ``source``."""
-    answer = next(cell.source for cell in source.cells if _nbgrader(cell).get("grade_id") == grade_id)
-    next(cell for cell in notebook.cells if _nbgrader(cell).get("grade_id") == grade_id).source = answer
+def _answer(notebook, source, solution_id: str) -> nbformat.NotebookNode:
+    """``notebook`` with the solution cell ``solution_id`` filled in from the lesson ``source``."""
+    answer = next(cell.source for cell in source.cells if grade_id(cell) == solution_id)
+    next(cell for cell in notebook.cells if grade_id(cell) == solution_id).source = answer
     return notebook
 
 
@@ -188,30 +158,35 @@ def course(shared) -> Course:
     return Course(work / "course", sources, json.loads(done.read_text()))
 
 
+def _write(notebook, submissions: Path, student: str, assignment: str) -> None:
+    (submissions / student / assignment).mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, submissions / student / assignment / f"{assignment}.ipynb")
+
+
 @pytest.fixture(scope="session")
 def graded(course, shared) -> Course:
-    """The course after grading the solutions, the blank release and a partial submission in one run."""
+    """The course after grading every submission of the module docstring in one autograde run."""
     done = shared / "release" / "graded.json"
     course.answered = {assignment: f"ex{assignment[:2]}_{k}_tests" for assignment, k in PARTIAL.items()}
     with _exclusive(shared / "release-grade.lock"):
         if not done.exists():
             submissions = shared / "release" / "submissions"
             for assignment in GRADED:
-                for student, origin in (("solutions", "source"), ("blank", "release")):
-                    (submissions / student / assignment).mkdir(parents=True, exist_ok=True)
-                    origin_file = course.path / origin / assignment / f"{assignment}.ipynb"
-                    shutil.copy(origin_file, submissions / student / assignment)
+                _write(course.sources[assignment], submissions, "solutions", assignment)
+                _write(course.released(assignment), submissions, "blank", assignment)
             for assignment, k in PARTIAL.items():
-                solution_id = f"ex{assignment[:2]}_{k}_solution"
-                notebook = _answer(course.released(assignment), course.sources[assignment], solution_id)
-                (submissions / "partial" / assignment).mkdir(parents=True, exist_ok=True)
-                nbformat.write(notebook, submissions / "partial" / assignment / f"{assignment}.ipynb")
+                notebook = _answer(course.released(assignment), course.sources[assignment], f"ex{assignment[:2]}_{k}_solution")
+                _write(notebook, submissions, "partial", assignment)
+            for assignment in WRONG_GRADED:
+                for k, answers in enumerate(wrong_submissions(assignment), start=1):
+                    _write(with_answers(course.sources[assignment], answers), submissions, f"wrong-{k}", assignment)
             home = shared / "release" / "home"
             home.mkdir(exist_ok=True)
             started = time.perf_counter()
             table = autograde(course.path, submissions, jobs=2, env=_kernel_environment(home))
-            done.write_text(json.dumps({"autograde": time.perf_counter() - started}))
-            print(f"\nrelease: graded {2 * len(GRADED) + len(PARTIAL)} notebooks in "
+            count = len(list(submissions.glob("*/*/*.ipynb")))
+            done.write_text(json.dumps({"autograde": time.perf_counter() - started, "submissions": count}))
+            print(f"\nrelease: graded {count} notebooks in "
                   f"{json.loads(done.read_text())['autograde']:.1f} s\n{score_table(table)}")
     course.seconds.update(json.loads(done.read_text()))
     course.scores = scores(course.path)
@@ -235,6 +210,10 @@ def test_course_directory_layout(course):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_is_the_lesson_without_answers(course, assignment):
     source, released = course.sources[assignment], course.released(assignment)
+    assert released.cells[1].source == INSTALL_NOTE, "the second cell says how to fix a missing 'helpers'"
+    assert [cell.source for cell in source.cells[:1] + source.cells[2:]] == [
+        cell.source for cell in _LESSON_CELLS.get(assignment, source.cells[:1] + source.cells[2:])
+    ], "the source copy is the lesson plus that note"
     assert len(released.cells) == len(source.cells)
     for original, student in zip(source.cells, released.cells):
         assert student.cell_type == original.cell_type
@@ -294,9 +273,9 @@ def released_text(folder: Path) -> dict[Path, str]:
     return texts
 
 
-def find_leaks(sources, texts: dict[Path, str]) -> list[str]:
-    """Secret lines (at least three letters or digits) that appear in the release but nowhere public."""
-    secrets, public = set(), ["# YOUR CODE HERE", "raise NotImplementedError()"]
+def find_leaks(sources, texts: dict[Path, str], allowed: str = "") -> list[str]:
+    """Secret lines (at least three letters or digits) found in ``texts`` but nowhere public (nor in ``allowed``)."""
+    secrets, public = set(), ["# YOUR CODE HERE", "raise NotImplementedError()", allowed]
     for notebook in sources:
         lines, text = _secret_and_public(notebook)
         secrets |= lines
@@ -322,6 +301,21 @@ def test_leak_search_finds_a_planted_leak(course, tmp_path):
     nbformat.write(notebook, tmp_path / f"{assignment}.ipynb")
     leaks = find_leaks([course.sources[assignment]], released_text(tmp_path))
     assert len(leaks) == 2, leaks
+
+
+def test_feedback_preprocessor_removes_hidden_tests_and_their_tracebacks():
+    notebook = toy_notebooks()[TOYS[0]]
+    tests = next(cell for cell in notebook.cells if grade_id(cell) == "ex98_1_tests")
+    tests.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="did you count the majority?",
+                                            traceback=["assert abs(prevalence - 0.02) < 1e-12", "AssertionError"])]
+    visible = next(cell for cell in notebook.cells if grade_id(cell) == "ex98_2_tests")
+    visible.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="", traceback=["line 1"])]
+    cleaned, _ = hide_hidden_tests(notebook, {})
+    text = nbformat.writes(cleaned)
+    assert "HIDDEN" not in text and "0.02" not in text, "no hidden assert, in the source or a traceback"
+    assert cleaned.cells[notebook.cells.index(tests)].outputs[0].traceback == [
+        "AssertionError: did you count the majority?"]
+    assert cleaned.cells[notebook.cells.index(visible)].outputs[0].traceback == ["line 1"], "visible tests keep theirs"
 
 
 # --------------------------------------------------------------------------- grading (slow: runs the lessons)
@@ -382,6 +376,66 @@ def test_scores_are_saved_and_tabulated(graded):
     solutions = next(line for line in table.splitlines() if line.startswith("solutions"))
     assert solutions.split()[-1] == f"{total:g}"
     assert next(line for line in table.splitlines() if line.startswith("blank")).split()[-1] == "0"
+
+
+@pytest.mark.slow
+def test_every_submission_is_graded_exactly_once(graded):
+    on_disk = sorted((path.parent.name, path.parent.parent.name)
+                     for path in (graded.path / "submitted").glob("*/*/*.ipynb"))
+    assert len(on_disk) == graded.seconds["submissions"]
+    with open(graded.path / "grading_times.csv") as log:
+        runs = Counter((row[0], row[1]) for row in csv.reader(log))
+    assert sorted(runs) == on_disk and set(runs.values()) == {1}, "each submission graded by exactly one run"
+    rows = graded.scores.groupby(["assignment", "student"]).size()
+    assert sorted(rows.index) == on_disk
+    assert graded.scores.score.notna().all()
+    for (assignment, student), n in rows.items():
+        assert n == len(exercise_points(graded.sources[assignment])), (assignment, student)
+    for student in {student for _, student in on_disk}:
+        assert sorted(graded.scores[graded.scores.student == student].assignment.unique()) == sorted(_submitted(student))
+
+
+# --------------------------------------------------------------------------- typical wrong answers
+
+
+def wrong_answer_key_problems(lesson: str, entries: dict) -> list[str]:
+    """Keys of a wrong-answers file that are not a solution cell of ``lesson``."""
+    if lesson not in ASSIGNMENTS:
+        return [f"{lesson}.yaml: no lesson is called {lesson} ({', '.join(ASSIGNMENTS)})"]
+    cells = _LESSON_CELLS[lesson] if lesson in _LESSON_CELLS else toy_notebooks()[lesson].cells
+    solutions = {grade_id(cell) for cell in cells if _nbgrader(cell).get("solution")}
+    return [f"{lesson}.yaml: {key} is not the grade_id of a solution cell of {lesson}"
+            for key in entries if key not in solutions]
+
+
+@pytest.mark.parametrize("lesson", sorted(WRONG))
+def test_wrong_answer_files_name_real_solution_cells(lesson):
+    assert wrong_answer_key_problems(lesson, WRONG[lesson]) == []
+
+
+def test_wrong_answer_key_check_catches_a_typo():
+    assert len(wrong_answer_key_problems(TOYS[1], {"ex99_1_solution": [], "ex99_l_solution": []})) == 1
+    assert len(wrong_answer_key_problems(TOYS[1], {"ex99_1_tests": []})) == 1, "a test cell is not a solution cell"
+    assert len(wrong_answer_key_problems("42_no_such_lesson", {})) == 1
+
+
+def test_the_toy_has_wrong_answers():
+    assert TOYS[1] in WRONG_GRADED and len(wrong_submissions(TOYS[1])) >= 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", WRONG_GRADED)
+def test_typical_wrong_answers_score_less_than_full_marks(graded, lesson):
+    points = exercise_points(graded.sources[lesson])
+    for k, answers in enumerate(wrong_submissions(lesson), start=1):
+        student = f"wrong-{k}"
+        handed_in = {grade_id(cell): cell.source for cell in graded.autograded(student, lesson).cells}
+        scored = graded.points(student, lesson)
+        for solution_id, code in answers.items():
+            tests_id = solution_id.removesuffix("_solution") + "_tests"
+            assert code.strip().split("\n")[0].strip() in handed_in[solution_id], "the wrong answer was handed in"
+            why = next(a["why"] for a in WRONG[lesson][solution_id] if a["code"] == code)
+            assert scored[tests_id] < points[tests_id], f"{solution_id} scores full marks with: {why}"
 
 
 # --------------------------------------------------------------------------- arguments
