@@ -43,7 +43,7 @@ import pytest
 
 import browser as b  # tests/browser.py: pytest puts tests/ on sys.path (no __init__.py there)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
 REPO = b.REPO
 DOCS = REPO / "docs"
