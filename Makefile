@@ -16,14 +16,14 @@ BIN := $(VENV)/bin
 # No --quiet: the first install lists every package as pip collects and installs it.
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 COURSE_STAMP := $(VENV)/.course-installed
-# The course plus the test tools and nbgrader (the `test` and `instructor` extras).
+# The course plus the test tools, nbgrader and the site builder (the `test`, `instructor` and `site` extras).
 TEST_STAMP   := $(VENV)/.instructor-installed
 # JupyterLab refuses to start as root unless told it may.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PORT ?= 8888
 LINTED := helpers tests notebooks
 
-.PHONY: help lab test lint notebooks release bench bench-grading lock data clean
+.PHONY: help lab test lint notebooks release bench bench-grading lock data site clean
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates $(VENV) with the course only, if needed)"
@@ -34,6 +34,7 @@ help:
 	@echo "make bench      measure notebook run times and widget latency in a browser"
 	@echo "make bench-grading  measure autograding times (a class of 30, every lesson once)"
 	@echo "make data       regenerate the files in data/ from their fixed seeds"
+	@echo "make site       build the web edition into docs/_build/html (from the committed outputs)"
 	@echo "PYTHON=python3.13 picks another interpreter (its own folder, .venv-3.13)"
 
 # Creates $(VENV) with $(PYTHON) unless it exists; refuses one made by another Python.
@@ -53,7 +54,7 @@ $(COURSE_STAMP): pyproject.toml requirements.lock
 $(TEST_STAMP): pyproject.toml requirements.lock
 	$(make_venv)
 	@echo "Installing the course with its test and instructor tools into $(VENV) (the first time takes two to three minutes)"
-	$(PIP) install -c requirements.lock -e '.[test,instructor]'
+	$(PIP) install -c requirements.lock -e '.[test,instructor,site]'
 	@touch $@ $(COURSE_STAMP)
 
 lab: $(COURSE_STAMP)
@@ -91,12 +92,18 @@ bench: $(TEST_STAMP)
 bench-grading: $(TEST_STAMP)
 	$(BIN)/python tests/bench_grading.py --lessons
 
+# The web edition: Sphinx renders the committed notebooks (nothing is re-executed).
+# It reads the repository root with the configuration in docs/ (docs/conf.py says why).
+site: $(TEST_STAMP)
+	$(BIN)/python -m sphinx -b html -q -c docs . docs/_build/html
+	@echo "The site is in docs/_build/html; open docs/_build/html/index.html"
+
 # After changing the pins in pyproject.toml: rebuild the lock from a clean environment.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip --disable-pip-version-check install '.[test,instructor]'
+	.lock-venv/bin/python -m pip --disable-pip-version-check install '.[test,instructor,site]'
 	( sed -n '1,2p' requirements.lock; .lock-venv/bin/python -m pip freeze --exclude rare-cases ) > requirements.lock.new
 	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) release .pytest_cache
+	rm -rf $(VENV) release .pytest_cache docs/_build
