@@ -289,3 +289,79 @@ def test_float_slider_values_cover_the_range(low, n_steps, step):
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+# ---------------------------------------------------------------- errors show in the widget
+
+
+def make_fragile_view(**kwargs):
+    """A figure whose render fails at share 0.3 (raises) and at share 0.0 (a warning made an error)."""
+    import warnings
+
+    def render(share):
+        if share == 0.3:
+            raise ValueError("no bar for this share")
+        if share == 0.0:
+            warnings.warn("empty minority class", RuntimeWarning, stacklevel=2)
+        fig = Figure(figsize=(3, 2))
+        fig.add_subplot().bar(["majority", "minority"], [1 - share, share])
+        return fig, f"minority share {share:.0%}"
+
+    slider = widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.1, description="minority share")
+    return hw.interactive_figure(render, share=slider, **kwargs)
+
+
+def test_an_error_shows_in_the_widget_and_the_next_good_value_clears_it():
+    view = make_fragile_view()
+    good_png = view.image.value
+    assert view.last_error is None
+    view.controls["share"].value = 0.3  # as the front end would: no exception escapes
+    assert view.last_error == "ValueError: no bar for this share (with share=0.3)"
+    assert 'role="alert"' in view.caption.value and "no bar for this share" in view.caption.value
+    assert "share=0.3" in view.caption.value and view.caption_text == view.last_error
+    assert view.image.value == good_png  # the last picture that drew stays
+    view.controls["share"].value = 0.4
+    assert view.last_error is None and view.caption_text == "minority share 40%"
+    assert "alert" not in view.caption.value and view.image.value != good_png
+    view.set_values(share=0.3)  # from code: recorded too, not cached as if it had worked
+    assert view.last_error.startswith("ValueError") and view.render_count == 2
+    view.redraw()
+    assert view.last_error.startswith("ValueError")
+
+
+def test_a_warning_stays_a_warning_unless_a_filter_makes_it_an_error():
+    import warnings
+
+    view = make_fragile_view(cache_size=0)
+    with pytest.warns(RuntimeWarning, match="empty minority class"):
+        view.set_values(share=0.0)
+    assert view.last_error is None and view.caption_text == "minority share 0%"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        view.set_values(share=0.0)
+    assert view.last_error == "RuntimeWarning: empty minority class (with share=0.0)"
+
+
+def test_an_error_in_an_update_forces_a_full_drawing_next():
+    view, _ = make_updating_view()
+    original = view._render
+
+    def failing_update(share, title):
+        original(share, title)
+        raise RuntimeError("half done")
+
+    view._render = failing_update
+    view.set_values(share=0.4)
+    assert view.last_error == "RuntimeError: half done (with share=0.4, title=False)"
+    view._render = original
+    before = view.full_draw_count
+    view.set_values(share=0.2)
+    assert view.last_error is None and view.full_draw_count == before + 1
+
+
+def test_a_figure_that_cannot_draw_its_defaults_fails_on_creation():
+    def render(x):
+        raise KeyError("missing column")
+
+    with pytest.raises(KeyError, match="missing column"):
+        hw.interactive_figure(render, x=widgets.IntSlider(description="x"))
