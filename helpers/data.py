@@ -69,11 +69,44 @@ class DataFileError(RuntimeError):
 # --------------------------------------------------------------------------- transactions
 
 
+@dataclass(frozen=True)
+class _World:
+    """The fixed part of the payments world: where customers live, how they pay, where terminals are."""
+
+    customer_xy: np.ndarray
+    customer_mean: np.ndarray
+    customer_pace: np.ndarray
+    terminal_xy: np.ndarray
+    nearby_terminals: np.ndarray
+
+
+def _make_world(n_transactions: int, rng: np.random.Generator) -> _World:
+    n_customers = max(50, n_transactions // 100)
+    n_terminals = max(50, n_transactions // 50)
+    customer_xy = rng.uniform(0, 100, size=(n_customers, 2))
+    customer_mean = rng.uniform(5, 100, size=n_customers)
+    customer_pace = rng.uniform(0.2, 4.0, size=n_customers)  # relative transactions per day
+    terminal_xy = rng.uniform(0, 100, size=(n_terminals, 2))
+    _, nearby_terminals = cKDTree(terminal_xy).query(customer_xy, k=8)
+    return _World(customer_xy, customer_mean, customer_pace, terminal_xy, nearby_terminals)
+
+
+def _check_fraud_knobs(n_days, fraud_rate, compromise_days, compromise_share, reporting_delay_days):
+    fraud_rate = check_float(fraud_rate, "fraud_rate", min_value=0, max_value=0.2, min_inclusive=False)
+    compromise_days = check_int(compromise_days, "compromise_days", min_value=1, max_value=n_days - 1)
+    compromise_share = check_float(compromise_share, "compromise_share", min_value=0, max_value=1, min_inclusive=False)
+    reporting_delay_days = check_int(reporting_delay_days, "reporting_delay_days", min_value=0, max_value=60)
+    return fraud_rate, compromise_days, compromise_share, reporting_delay_days
+
+
 def make_transactions(
     n_transactions: int = 100_000,
     *,
     n_days: int = 90,
     fraud_rate: float = 0.005,
+    compromise_days: int = 14,
+    compromise_share: float = 0.5,
+    reporting_delay_days: int = 7,
     random_state: int | np.random.Generator = 0,
 ) -> pd.DataFrame:
     """Simulate card transactions with a realistic fraud process.
@@ -81,17 +114,20 @@ def make_transactions(
     Customers live at a place and buy at the terminals near it, at their own
     pace and amount level, mostly by day. Fraud comes from three scenarios:
 
-    * ``compromised_terminal``: a skimmer on a terminal for 14 days; half of
-      the genuine-looking payments there in that window are fraudulent
-      (ordinary amounts: only the terminal's history gives it away);
+    * ``compromised_terminal``: a skimmer on a terminal for ``compromise_days``
+      days; a share ``compromise_share`` of the genuine-looking payments there
+      in that window are fraudulent (ordinary amounts: only the terminal's
+      history gives it away);
     * ``stolen_card``: for 7 days a thief uses a card at terminals far from
       home, for 3-8 times the customer's usual amount, often at night;
     * ``card_testing``: a burst of tiny payments within an hour, to check
       that stolen card numbers work.
 
     Features are computed from each transaction's past only (windows per
-    customer and per terminal; a terminal's fraud rate is known with a
-    7-day delay, as chargebacks arrive late), so they can be used as is.
+    customer and per terminal). A terminal's fraud rate is known only after
+    ``reporting_delay_days``, as chargebacks arrive late; with 0 the feature
+    uses labels the moment the payments happen (the earlier payments, not the
+    current one), which no deployed system can know.
 
     Parameters
     ----------
@@ -101,6 +137,15 @@ def make_transactions(
         Length of the simulated period in days, >= 30.
     fraud_rate : float, default=0.005
         Target share of fraud, in (0, 0.2]; the result is close to it.
+    compromise_days : int, default=14
+        How long a skimmer stays on a compromised terminal, 1 to ``n_days - 1``.
+    compromise_share : float, default=0.5
+        Share of a skimmed terminal's payments that are fraud, in (0, 1].
+    reporting_delay_days : int, default=7
+        Days before a fraud is known, 0 to 60: the terminal's window (for
+        ``terminal_n_tx_7d`` and ``terminal_fraud_rate_7d``) ends this many
+        days before the payment. Changing it changes those two columns only,
+        not the payments.
     random_state : int or numpy Generator, default=0
 
     Returns
@@ -110,19 +155,106 @@ def make_transactions(
         ``timestamp``, ``customer_id``, ``terminal_id``, the features in
         :data:`TRANSACTION_FEATURES`, ``is_fraud`` (0/1) and
         ``fraud_scenario`` ("none" or one of :data:`FRAUD_SCENARIOS`).
+
+    See Also
+    --------
+    continue_transactions : the same world (customers, terminals) over a later period.
     """
     n_transactions = check_int(n_transactions, "n_transactions", min_value=1_000)
     n_days = check_int(n_days, "n_days", min_value=30, max_value=3_650)
-    fraud_rate = check_float(fraud_rate, "fraud_rate", min_value=0, max_value=0.2, min_inclusive=False)
+    knobs = _check_fraud_knobs(n_days, fraud_rate, compromise_days, compromise_share, reporting_delay_days)
+    fraud_rate, compromise_days, compromise_share, reporting_delay_days = knobs
     rng = check_random_state(random_state)
+    world = _make_world(n_transactions, rng)
+    payments = _simulate_payments(world, n_transactions, n_days, fraud_rate, compromise_days, compromise_share, rng)
+    return _transaction_features(payments, world, reporting_delay_days=reporting_delay_days)
 
-    n_customers = max(50, n_transactions // 100)
-    n_terminals = max(50, n_transactions // 50)
-    customer_xy = rng.uniform(0, 100, size=(n_customers, 2))
-    customer_mean = rng.uniform(5, 100, size=n_customers)
-    customer_pace = rng.uniform(0.2, 4.0, size=n_customers)  # relative transactions per day
-    terminal_xy = rng.uniform(0, 100, size=(n_terminals, 2))
-    _, nearby_terminals = cKDTree(terminal_xy).query(customer_xy, k=8)
+
+def continue_transactions(
+    n_days: int = 30,
+    *,
+    n_transactions: int | None = None,
+    fraud_rate: float = 0.005,
+    compromise_days: int = 14,
+    compromise_share: float = 0.5,
+    reporting_delay_days: int = 7,
+    random_state: int = 1,
+    history_transactions: int = 100_000,
+    history_days: int = 90,
+    history_seed: int = 2025,
+) -> pd.DataFrame:
+    """The same world continued in time: the payments of the period after a history.
+
+    The history is ``make_transactions(history_transactions, n_days=history_days,
+    random_state=history_seed)`` (by default the course's committed
+    transactions file). The next period has the same customers (homes, pace,
+    usual amounts) and the same terminals, later dates, and fraud drawn anew
+    with the knobs given here, so a drift in the fraud process can be staged.
+    Features of the new payments see the history: a customer's 30-day mean on
+    the first day of the period counts the payments of the last days of the
+    history, and a terminal's fraud rate counts the history's frauds known by then.
+
+    Parameters
+    ----------
+    n_days : int, default=30
+        Length of the new period in days, >= 15.
+    n_transactions : int, default=None
+        Number of new payments, >= 1_000; when None, the history's daily
+        volume times ``n_days``.
+    fraud_rate, compromise_days, compromise_share, reporting_delay_days
+        As in :func:`make_transactions`, for the new period (the reporting
+        delay applies to the history's frauds as well).
+    random_state : int, default=1
+        Seed of the new period's payments and frauds.
+    history_transactions, history_days, history_seed
+        The arguments of the history's :func:`make_transactions` call.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The new period only, with the columns of :func:`make_transactions`;
+        ``transaction_id`` continues the history's numbering and
+        ``timestamp`` starts ``history_days`` after the history's first day.
+    """
+    history_transactions = check_int(history_transactions, "history_transactions", min_value=1_000)
+    history_days = check_int(history_days, "history_days", min_value=30, max_value=3_650)
+    if isinstance(history_seed, np.random.Generator):
+        raise TypeError("history_seed must be an integer seed (a Generator cannot replay the history)")
+    history_rng = check_random_state(history_seed, "history_seed")
+    n_days = check_int(n_days, "n_days", min_value=15, max_value=3_650)
+    if n_transactions is None:
+        n_transactions = max(1_000, round(history_transactions * n_days / history_days))
+    n_transactions = check_int(n_transactions, "n_transactions", min_value=1_000)
+    knobs = _check_fraud_knobs(n_days, fraud_rate, compromise_days, compromise_share, reporting_delay_days)
+    fraud_rate, compromise_days, compromise_share, reporting_delay_days = knobs
+    if isinstance(random_state, np.random.Generator):
+        raise TypeError("random_state must be an integer seed here")
+    period_seed = check_int(random_state, "random_state", min_value=0)
+
+    world = _make_world(history_transactions, history_rng)
+    history = _simulate_payments(world, history_transactions, history_days, 0.005, 14, 0.5, history_rng)
+    # A seed of its own, mixed with the history's, so periods of different histories differ.
+    rng = np.random.default_rng([history_seed, period_seed, 1])
+    future = _simulate_payments(world, n_transactions, n_days, fraud_rate, compromise_days, compromise_share, rng)
+    future["time"] += history_days * SECONDS_PER_DAY
+    both = pd.concat([history, future], ignore_index=True)
+    features = _transaction_features(both, world, reporting_delay_days=reporting_delay_days)
+    return features.iloc[len(history) :].reset_index(drop=True)
+
+
+def _simulate_payments(
+    world: _World,
+    n_transactions: int,
+    n_days: int,
+    fraud_rate: float,
+    compromise_days: int,
+    compromise_share: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """The payments of one period (customer, time in seconds, terminal, amount, scenario), in time order."""
+    customer_mean, customer_pace = world.customer_mean, world.customer_pace
+    n_customers, n_terminals = len(world.customer_xy), len(world.terminal_xy)
+    nearby_terminals = world.nearby_terminals
 
     n_fraud = max(3, round(fraud_rate * n_transactions))
     n_card_testing = round(0.20 * n_fraud)
@@ -184,25 +316,24 @@ def make_transactions(
 
     frame = pd.DataFrame({key: np.concatenate(values) for key, values in parts.items()})
 
-    # Compromised terminals: half the payments at a skimmed terminal for 14 days.
-    expected_per_terminal = 0.5 * 14 * n_genuine / (n_terminals * n_days)
+    # Compromised terminals: a share of the payments at a skimmed terminal for some days.
+    expected_per_terminal = compromise_share * compromise_days * n_genuine / (n_terminals * n_days)
     n_skimmed = max(1, round((n_fraud - n_stolen - n_card_testing) / max(expected_per_terminal, 0.1)))
     skimmed = rng.choice(n_terminals, size=min(n_skimmed, n_terminals), replace=False)
     skim_start = np.full(n_terminals, -1.0)
-    skim_start[skimmed] = rng.integers(0, n_days - 14, size=skimmed.size) * SECONDS_PER_DAY
+    skim_start[skimmed] = rng.integers(0, n_days - compromise_days, size=skimmed.size) * SECONDS_PER_DAY
     terminal_start = skim_start[frame["terminal"].to_numpy()]
     in_window = (
         (terminal_start >= 0)
         & (frame["time"].to_numpy() >= terminal_start)
-        & (frame["time"].to_numpy() < terminal_start + 14 * SECONDS_PER_DAY)
+        & (frame["time"].to_numpy() < terminal_start + compromise_days * SECONDS_PER_DAY)
     )
-    hit = in_window & (frame["scenario"].to_numpy() == 0) & (rng.random(len(frame)) < 0.5)
+    hit = in_window & (frame["scenario"].to_numpy() == 0) & (rng.random(len(frame)) < compromise_share)
     frame.loc[hit, "scenario"] = 1
 
     frame["amount"] = np.maximum(frame["amount"].round(2), 0.5)
     frame["time"] = np.floor(frame["time"]).astype(np.int64)
-    frame = frame.sort_values(["time", "customer"], kind="stable").reset_index(drop=True)
-    return _transaction_features(frame, customer_xy, terminal_xy)
+    return frame.sort_values(["time", "customer"], kind="stable").reset_index(drop=True)
 
 
 def _window_counts_sums(group, time, values, *, window, delay=0, include_current=True):
@@ -217,6 +348,8 @@ def _window_counts_sums(group, time, values, *, window, delay=0, include_current
     start = np.searchsorted(key, key - delay - window, side="left")
     if delay == 0 and include_current:
         end = np.arange(len(key)) + 1
+    elif delay == 0:  # strictly earlier rows only
+        end = np.maximum(np.searchsorted(key, key, side="left"), start)
     else:
         end = np.searchsorted(key, key - delay, side="right")
         end = np.maximum(end, start)
@@ -227,7 +360,8 @@ def _window_counts_sums(group, time, values, *, window, delay=0, include_current
     return counts, sums
 
 
-def _transaction_features(frame: pd.DataFrame, customer_xy, terminal_xy) -> pd.DataFrame:
+def _transaction_features(frame: pd.DataFrame, world: _World, *, reporting_delay_days: int) -> pd.DataFrame:
+    customer_xy, terminal_xy = world.customer_xy, world.terminal_xy
     customer = frame["customer"].to_numpy()
     terminal = frame["terminal"].to_numpy()
     time = frame["time"].to_numpy()
@@ -242,9 +376,10 @@ def _transaction_features(frame: pd.DataFrame, customer_xy, terminal_xy) -> pd.D
     n_7d, _ = _window_counts_sums(customer, time, ones, window=7 * SECONDS_PER_DAY)
     n_30d, amount_30d = _window_counts_sums(customer, time, amount, window=30 * SECONDS_PER_DAY)
     mean_30d = amount_30d / n_30d
-    delay, week = 7 * SECONDS_PER_DAY, 7 * SECONDS_PER_DAY
-    terminal_n, _ = _window_counts_sums(terminal, time, ones, window=week, delay=delay)
-    _, terminal_frauds = _window_counts_sums(terminal, time, is_fraud.astype(float), window=week, delay=delay)
+    delay, week = reporting_delay_days * SECONDS_PER_DAY, 7 * SECONDS_PER_DAY
+    window = {"window": week, "delay": delay, "include_current": False}
+    terminal_n, _ = _window_counts_sums(terminal, time, ones, **window)
+    _, terminal_frauds = _window_counts_sums(terminal, time, is_fraud.astype(float), **window)
     terminal_rate = np.divide(terminal_frauds, terminal_n, out=np.zeros(len(frame)), where=terminal_n > 0)
 
     scenario_names = np.array(("none",) + FRAUD_SCENARIOS)

@@ -187,3 +187,101 @@ def test_other_generators_shape():
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+# --------------------------------------------------------------------------- the same world, continued in time
+
+
+@pytest.fixture(scope="module")
+def history_and_next():
+    return data.load_transactions(), data.continue_transactions(30)
+
+
+def test_next_period_is_the_same_world_later(history_and_next):
+    history, future = history_and_next
+    assert future["transaction_id"].iloc[0] == len(history)
+    assert future["transaction_id"].is_monotonic_increasing and future["timestamp"].is_monotonic_increasing
+    assert future["timestamp"].iloc[0] > history["timestamp"].iloc[-1]
+    assert future["timestamp"].iloc[0].startswith("2025-06-30")  # 90 days after 2025-04-01
+    assert future["timestamp"].iloc[-1] < "2025-07-30"
+    # the same customers and terminals: each customer's home-terminal distances are the history's
+    assert set(future["customer_id"]) <= set(history["customer_id"])
+    assert set(future["terminal_id"]) <= set(range(history["terminal_id"].max() + 1))
+    genuine = lambda frame: frame[frame["fraud_scenario"] == "none"]
+    both = pd.concat([genuine(history), genuine(future)])
+    spread = both.groupby(["customer_id", "terminal_id"])["distance_from_home"].nunique()
+    assert (spread == 1).all(), "a customer-terminal pair has two distances: the map changed"
+    # the daily volume and the fraud mix carry on
+    assert abs(len(future) - round(100_000 * 30 / 90)) <= 1
+    assert 0.003 <= future["is_fraud"].mean() <= 0.008
+    assert set(future["fraud_scenario"]) == {"none", *data.FRAUD_SCENARIOS}
+
+
+def test_next_period_features_see_the_history(history_and_next):
+    history, future = history_and_next
+    first_day = future[future["timestamp"] < "2025-07-01"]
+    # customers who paid in the history's last week start the period with a past, not from zero
+    assert (first_day["customer_n_tx_7d"] > first_day["customer_n_tx_1d"]).mean() > 0.9
+    alone = data.make_transactions(33_333, n_days=30, random_state=1)
+    assert (first_day["customer_n_tx_7d"].mean()) > 2 * alone.loc[alone["timestamp"] < "2025-04-02", "customer_n_tx_7d"].mean()
+
+
+def test_continuation_replays_the_committed_history():
+    # the history inside continue_transactions is the committed file: same payments, same features
+    world_rng = np.random.default_rng(2025)
+    world = data._make_world(100_000, world_rng)
+    payments = data._simulate_payments(world, 100_000, 90, 0.005, 14, 0.5, world_rng)
+    replayed = data._transaction_features(payments, world, reporting_delay_days=7)
+    committed = data.load_transactions()
+    pd.testing.assert_frame_equal(replayed.astype(str), committed.astype(str), check_dtype=False)
+
+
+def test_reporting_delay_changes_only_the_terminal_columns():
+    delayed = data.make_transactions(20_000, random_state=8)
+    instant = data.make_transactions(20_000, random_state=8, reporting_delay_days=0)
+    other = [column for column in delayed.columns if not column.startswith("terminal_") or column == "terminal_id"]
+    pd.testing.assert_frame_equal(delayed[other], instant[other])
+    skimmed = delayed["fraud_scenario"] == "compromised_terminal"
+    # known at once, a skimmer's earlier frauds light up the terminal; with a week's delay, mostly not yet
+    assert instant.loc[skimmed, "terminal_fraud_rate_7d"].mean() > 2 * delayed.loc[skimmed, "terminal_fraud_rate_7d"].mean()
+    # the current payment's own label never enters the feature, even without delay
+    seconds = (pd.to_datetime(instant["timestamp"]) - data.START_DATE).dt.total_seconds().to_numpy()
+    for row in np.flatnonzero(skimmed.to_numpy())[:25]:
+        same = (instant["terminal_id"] == instant["terminal_id"][row]).to_numpy()
+        earlier = same & (seconds < seconds[row]) & (seconds >= seconds[row] - 7 * data.SECONDS_PER_DAY)
+        expected = instant["is_fraud"].to_numpy()[earlier].mean() if earlier.any() else 0.0
+        assert instant["terminal_n_tx_7d"][row] == earlier.sum()
+        assert abs(instant["terminal_fraud_rate_7d"][row] - round(expected, 4)) < 1e-9
+
+
+def test_compromise_knobs_change_the_skimmer_scenario():
+    short = data.make_transactions(20_000, random_state=8, compromise_days=3)
+    long = data.make_transactions(20_000, random_state=8, compromise_days=28)
+    count = lambda frame: (frame["fraud_scenario"] == "compromised_terminal").sum()
+    # the generator keeps the fraud share near its target: fewer terminals skimmed for longer
+    assert abs(count(short) - count(long)) < 0.5 * max(count(short), count(long))
+    skimmed_terminals = lambda frame: frame.loc[frame["fraud_scenario"] == "compromised_terminal", "terminal_id"].nunique()
+    assert skimmed_terminals(short) > 2 * skimmed_terminals(long)
+    heavy = data.continue_transactions(30, compromise_share=1.0, random_state=3)
+    light = data.continue_transactions(30, compromise_share=0.25, random_state=3)
+    share = lambda frame: frame.groupby("terminal_id")["is_fraud"].max().sum()
+    assert share(light) > share(heavy)  # the same fraud budget spread over more terminals
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: data.make_transactions(5_000, compromise_days=90), ValueError, "compromise_days must be <= 89"),
+        (lambda: data.make_transactions(5_000, compromise_share=0), ValueError, "compromise_share must be > 0"),
+        (lambda: data.make_transactions(5_000, reporting_delay_days=-1), ValueError, "reporting_delay_days must be >= 0"),
+        (lambda: data.make_transactions(5_000, reporting_delay_days=1.5), TypeError, "reporting_delay_days must be an integer"),
+        (lambda: data.continue_transactions(10), ValueError, "n_days must be >= 15"),
+        (lambda: data.continue_transactions(30, n_transactions=10), ValueError, "n_transactions must be >= 1000"),
+        (lambda: data.continue_transactions(30, random_state=np.random.default_rng(0)), TypeError, "random_state must be an integer"),
+        (lambda: data.continue_transactions(30, history_seed=np.random.default_rng(0)), TypeError, "history_seed must be an integer"),
+        (lambda: data.continue_transactions(30, history_seed=-3), ValueError, "history_seed must be >= 0"),
+    ],
+)
+def test_bad_continuation_input_is_named(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
