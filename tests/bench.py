@@ -29,7 +29,7 @@ control of each interactive figure, the other controls at the lesson's defaults:
   2 s (40 mouse moves) and released. "redraws" counts the image changes during the
   drag; "settle" is the time from the release to the last image change, once the
   kernel shows the value where the drag ended (0 when it already did).
-* **Notebook run time** (``--runs`` executions, nbclient, default 0: off) and ``make
+* **Notebook run time** (``--runs`` executions, nbclient, default 3; 0 skips it) and ``make
   test`` wall time (``--make-test`` or ``BENCH_MAKE_TEST=1``; it runs first, alone).
 
 ``--json FILE`` keeps the raw numbers; ``--before FILE`` (a ``--json`` file of an earlier
@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=20, help="notches per control and measurement (default 20)")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between first-visit steps (default 1.0)")
-    parser.add_argument("--runs", type=int, default=0, help="nbclient executions per notebook (default 0: none)")
+    parser.add_argument("--runs", type=int, default=3, help="nbclient executions per notebook (default 3; 0: none)")
     parser.add_argument("--make-test", action="store_true", default=os.environ.get("BENCH_MAKE_TEST") == "1",
                         help="also time `make test` (or set BENCH_MAKE_TEST=1)")
     parser.add_argument("--notebooks", nargs="*", default=None, help="only these notebooks (names or NN prefixes)")
