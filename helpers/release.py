@@ -92,18 +92,14 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
     """
     if not isinstance(name, (str, os.PathLike)):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
-    stem = Path(name).name.removesuffix(".ipynb")
-    match = LESSON_NAME.match(stem)
-    if match is None:
+    if (match := LESSON_NAME.match(stem := Path(name).name.removesuffix(".ipynb"))) is None:
         raise ValueError(f"name must look like 'NN_topic' (two digits, underscore, topic), got {stem!r}")
     if not isinstance(notebook, Mapping) or not isinstance(notebook.get("cells"), list):
         raise TypeError("notebook must be a notebook mapping with a 'cells' list")
     from nbgrader.nbgraderformat import MetadataValidator
 
-    validator, number = MetadataValidator(), int(match["number"])
-    problems: list[str] = []
-    seen: dict[str, int] = {}
-    exercises: dict[int, dict[str, tuple[int, Mapping, Mapping]]] = {}
+    validator, number, problems, seen = MetadataValidator(), int(match["number"]), [], {}
+    exercises: dict[int, dict[str, tuple[int, Mapping, Mapping]]] = {}  # k -> part -> (position, cell, metadata)
     for index, cell in enumerate(notebook["cells"], start=1):
         source, meta, where = _source(cell), cell.get("metadata", {}).get("nbgrader"), f"{stem} cell {index}"
         if meta is None:  # nbgrader stops with an error on these (even in prose): reword
@@ -114,8 +110,7 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
             problems.append(f"{where}: nbgrader metadata must be a mapping")
             continue
         grade_id = meta.get("grade_id")
-        id_match = GRADE_ID.match(grade_id) if isinstance(grade_id, str) else None
-        if id_match is None:
+        if (id_match := GRADE_ID.match(grade_id) if isinstance(grade_id, str) else None) is None:
             problems.append(f"{where}: grade_id {grade_id!r} must look like exNN_k_task, exNN_k_solution, exNN_k_tests")
             continue
         where = f"{stem} cell {index} ({grade_id})"
@@ -131,8 +126,7 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
             problems.append(f"{where}: schema_version must be 3, got {meta.get('schema_version')!r}")
         if int(id_match["number"]) != number:
             problems.append(f"{where}: grade_id must start with ex{number:02d}_ in lesson {number:02d}")
-        part, k = id_match["part"], int(id_match["k"])
-        expected = PARTS[part]
+        part, k, expected = id_match["part"], int(id_match["k"]), PARTS[id_match["part"]]
         if cell.get("cell_type") != expected["cell_type"]:
             problems.append(f"{where}: a {part} cell must be a {expected['cell_type']} cell, got {cell.get('cell_type')!r}")
         for flag in ("grade", "solution", "locked"):
@@ -162,8 +156,7 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
 
 def lint_notebooks(paths: Iterable[str | os.PathLike]) -> list[str]:
     """:func:`lint_notebook` on each ``NN_topic.ipynb`` file of ``paths``, plus: no two lessons share a number."""
-    problems: list[str] = []
-    numbers: dict[str, str] = {}
+    problems, numbers = [], {}
     for path in _notebook_paths(paths, "paths"):
         if path.stem[:2] in numbers:
             problems.append(f"{path.stem}: lesson number {path.stem[:2]} is also used by {numbers[path.stem[:2]]}")
@@ -200,23 +193,19 @@ def build_release(
         if not Path(notebooks).is_dir():
             raise ValueError(f"notebooks must be a folder of lessons or a list of notebooks, got {str(notebooks)!r}")
         notebooks = lesson_notebooks(notebooks)
-    paths = _notebook_paths(notebooks, "notebooks")
-    if not paths:
+    if not (paths := _notebook_paths(notebooks, "notebooks")):
         raise ValueError("notebooks must name at least one lesson notebook")
-    problems = lint_notebooks(paths)
-    if problems:
+    if problems := lint_notebooks(paths):
         raise ValueError("the exercise markup has problems:\n" + "\n".join(problems))
     if not isinstance(course_dir, (str, os.PathLike)):
         raise TypeError(f"course_dir must be a path, got {type(course_dir).__name__}")
-    course_dir = Path(course_dir).resolve()
-    course_dir.mkdir(parents=True, exist_ok=True)
+    (course_dir := Path(course_dir).resolve()).mkdir(parents=True, exist_ok=True)
     if not (course_dir / CONFIG_FILE).exists():
         (course_dir / CONFIG_FILE).write_text(CONFIG_TEXT)
     from nbgrader.converters import GenerateAssignment
 
     for path in paths:
-        target = course_dir / "source" / path.stem
-        shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(target := course_dir / "source" / path.stem, ignore_errors=True)
         target.mkdir(parents=True)
         notebook = nbformat.read(path, as_version=4)
         notebook.cells.insert(1, nbformat.v4.new_markdown_cell(INSTALL_NOTE, id="install-note"))
@@ -255,22 +244,16 @@ def autograde(
     if submissions is not None:
         _copy_submissions(_existing_dir(submissions, "submissions"), course_dir)
     available = sorted(path.name for path in submitted.iterdir() if path.is_dir()) if submitted.is_dir() else []
-    students = available if students is None else list(students)
-    unknown = sorted(set(students) - set(available))
-    if unknown:
+    if unknown := sorted(set(students := available if students is None else list(students)) - set(available)):
         raise ValueError(f"students {unknown} have no submission in {submitted}")
-    pairs = [(a.name, s) for s in students for a in sorted((submitted / s).iterdir()) if a.is_dir()]
-    if not pairs:
+    if not (pairs := sorted((a.name, s) for s in students for a in (submitted / s).iterdir() if a.is_dir())):
         raise ValueError(f"there is nothing to grade: no submissions in {submitted}")
     from nbgrader.api import Gradebook
 
-    coursedir = _coursedir(course_dir)
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
-        for student in students:
+    with Gradebook((coursedir := _coursedir(course_dir)).db_url, coursedir.course_id) as gradebook:
+        for student in students:  # before any worker starts: two creating one student would collide
             gradebook.update_or_create_student(student)
-    jobs = min(jobs, len(pairs))
-    pairs.sort()  # dealt out in turn, so each process gets a share of every lesson
-    if jobs == 1:
+    if (jobs := min(jobs, len(pairs))) == 1:  # else dealt out in turn: each process gets a share of every lesson
         with _environment(env):
             _grade(course_dir, pairs)
     else:
@@ -281,8 +264,7 @@ def autograde(
         failures = [out for worker in workers if (out := worker.communicate()[0]) is not None and worker.returncode]
         if failures:
             raise RuntimeError("autograding failed:\n" + "\n".join(failures))
-    table = scores(course_dir)
-    table.to_csv(course_dir / "scores.csv", index=False)
+    (table := scores(course_dir)).to_csv(course_dir / "scores.csv", index=False)
     return table
 
 
@@ -430,7 +412,7 @@ def _notebook_paths(paths, name: str) -> list[Path]:
 
 def _course_dir(course_dir) -> Path:
     course_dir = _existing_dir(course_dir, "course_dir").resolve()
-    if not (course_dir / CONFIG_FILE).is_file() or not (course_dir / "gradebook.db").is_file():
+    if not all((course_dir / name).is_file() for name in (CONFIG_FILE, "gradebook.db")):
         raise ValueError(f"course_dir must be a course directory made by build_release, got {str(course_dir)!r}")
     return course_dir
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import os
 import re
 import shutil
 import time
@@ -51,6 +52,9 @@ pytestmark = pytest.mark.xdist_group("release")
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = lesson_notebooks(ROOT / "notebooks")
+# RELEASE_TEST_LESSONS=03,05 limits the graded lessons to those prefixes (the toys always run); "none" to none.
+if os.environ.get("RELEASE_TEST_LESSONS"):
+    LESSONS = [p for p in LESSONS if any(p.stem.startswith(k) for k in os.environ["RELEASE_TEST_LESSONS"].split(","))]
 # The toy exercise the partial submission answers (the second, so it is not simply the first).
 TOY_ANSWERED = ("99_toy_scaffold", 2)
 
