@@ -764,21 +764,17 @@ class InteractiveFigure(widgets.VBox):
     def _draw_ahead(self, values: dict) -> None:
         """Render ``values`` into the cache only, quietly; anything unusual is left for later.
 
-        A value whose render raises, warns or prints is not cached: when the student
-        reaches it, it is drawn on screen and the message shows where it belongs.
+        A value whose render raises or warns is not cached: when the student reaches
+        it, it is drawn on screen and the message shows where it belongs.
         """
         with _DRAWING:
             key = self._key(values)
             if not self._cache_size or key in self._cache:
                 return
-            out = io.StringIO()
+            # sys.stdout is not swapped here: the kernel points it at each new request's
+            # output, and a swapped stream would miss that and send a cell's prints elsewhere.
             try:
-                with (
-                    _no_pyplot_leak(),
-                    warnings.catch_warnings(record=True) as caught,  # the filters in force decide
-                    contextlib.redirect_stdout(out),
-                    contextlib.redirect_stderr(out),
-                ):
+                with _no_pyplot_leak(), warnings.catch_warnings(record=True) as caught:  # the filters in force decide
                     png, caption = self._draw(values)
             except Exception:  # noqa: BLE001 - shown when the student gets there
                 if self._blitter is not None:
@@ -786,7 +782,7 @@ class InteractiveFigure(widgets.VBox):
                 return
             finally:
                 self.ahead_count += 1
-            if not caught and not out.getvalue():
+            if not caught:
                 self._remember(key, png, caption)
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
