@@ -377,7 +377,8 @@ class _Background:
     def __init__(self):
         self._cond = threading.Condition()
         self.attached = False
-        self.executing = False
+        self.executing = False  # a cell is running: control changes come from its code
+        self.holding = False  # a cell or a front end's message is being handled: draw nothing now
         self.busy = False
         self._requests: OrderedDict = OrderedDict()  # view -> values, the latest per view
         self._ahead: deque = deque()  # (view, values) to draw into the cache while idle
@@ -422,14 +423,27 @@ class _Background:
                 shell.events.unregister("post_execute", self._post_execute)
             shell.events.register("post_execute", self._post_execute)
         with self._cond:
-            self.executing = True
+            # The comm package wraps each message from a front end in these hooks too (so
+            # that pyplot figures get flushed): hold drawing then as well, but a change made
+            # while handling such a message comes from the front end, not from a cell.
+            self.holding = True
+            self.executing = self._parent_type() != "comm_msg"
             while self.busy:
                 self._cond.wait()
 
     def _post_execute(self) -> None:
         with self._cond:
             self.executing = False
+            self.holding = False
             self._cond.notify_all()
+
+    def _parent_type(self) -> str | None:
+        """The type of the message the kernel is handling ('execute_request', 'comm_msg'), if known."""
+        kernel = getattr(self._shell, "kernel", None)
+        try:
+            return kernel.get_parent("shell")["header"]["msg_type"]
+        except Exception:  # noqa: BLE001 - unknown: treat it as a cell
+            return None
 
     def from_front_end(self) -> bool:
         """Whether a change arriving now comes from a front end (between cell executions)."""
@@ -460,7 +474,7 @@ class _Background:
         """Wait until nothing is pending or drawing (tests, benchmarks); False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self.busy or self._requests or (self._ahead and not self.executing):
+            while self.busy or self._requests or (self._ahead and not (self.executing or self.holding)):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -471,7 +485,7 @@ class _Background:
         """Under the lock: the next job, or how long to wait for one (None: until told)."""
         if not self.attached:
             return "stop", None
-        if self.executing:
+        if self.holding or self.executing:
             return None, None
         if self._requests:
             view, values = self._requests.popitem(last=False)
@@ -750,22 +764,17 @@ class InteractiveFigure(widgets.VBox):
     def _draw_ahead(self, values: dict) -> None:
         """Render ``values`` into the cache only, quietly; anything unusual is left for later.
 
-        A value whose render raises, warns or prints is not cached: when the student
-        reaches it, it is drawn on screen and the message shows where it belongs.
+        A value whose render raises or warns is not cached: when the student reaches
+        it, it is drawn on screen and the message shows where it belongs.
         """
         with _DRAWING:
             key = self._key(values)
             if not self._cache_size or key in self._cache:
                 return
-            out = io.StringIO()
+            # sys.stdout is not swapped here: the kernel points it at each new request's
+            # output, and a swapped stream would miss that and send a cell's prints elsewhere.
             try:
-                with (
-                    _no_pyplot_leak(),
-                    warnings.catch_warnings(record=True) as caught,
-                    contextlib.redirect_stdout(out),
-                    contextlib.redirect_stderr(out),
-                ):
-                    warnings.simplefilter("always")
+                with _no_pyplot_leak(), warnings.catch_warnings(record=True) as caught:  # the filters in force decide
                     png, caption = self._draw(values)
             except Exception:  # noqa: BLE001 - shown when the student gets there
                 if self._blitter is not None:
@@ -773,7 +782,7 @@ class InteractiveFigure(widgets.VBox):
                 return
             finally:
                 self.ahead_count += 1
-            if not caught and not out.getvalue():
+            if not caught:
                 self._remember(key, png, caption)
 
     def _draw(self, values: dict) -> tuple[bytes, str]:

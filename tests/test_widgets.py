@@ -566,3 +566,49 @@ def test_drawing_ahead_leaks_no_pyplot_figure_and_keeps_errors_for_later(front_e
     settle()
     assert view.last_error == "ValueError: too large (with share=0.4)"
     assert plt.get_fignums() == []
+
+
+class _FakeShell:
+    """Just enough of an IPython kernel shell: event hooks and the message being handled."""
+
+    def __init__(self):
+        self.parent = "execute_request"
+        self.callbacks = {"pre_execute": [], "post_execute": []}
+        self.events = self
+        self.kernel = self
+
+    def register(self, event, hook):
+        self.callbacks[event].append(hook)
+
+    def unregister(self, event, hook):
+        self.callbacks[event].remove(hook)
+
+    def get_parent(self, channel):
+        return {"header": {"msg_type": self.parent}}
+
+    def trigger(self, event):
+        for hook in list(self.callbacks[event]):
+            hook()
+
+
+def test_a_front_end_message_holds_drawing_but_counts_as_a_front_end_change():
+    shell = _FakeShell()
+    hw._BACKGROUND.attach(shell)
+    try:
+        view, calls = make_view()
+        shell.parent = "comm_msg"  # the comm package wraps a widget message in the execute hooks
+        shell.trigger("pre_execute")
+        view.controls["share"].value = 0.2
+        assert hw._BACKGROUND.from_front_end() and hw._BACKGROUND.holding
+        time.sleep(0.3)
+        assert view.render_count == 1, "drew while the message was still being handled"
+        shell.trigger("post_execute")
+        settle()
+        assert view.caption_text == "a: minority share 20%" and view.ahead_count == 3
+        shell.parent = "execute_request"  # a cell: its changes are drawn at once, nothing ahead
+        shell.trigger("pre_execute")
+        view.controls["share"].value = 0.0
+        assert view.caption_text == "a: minority share 0%" and not hw._BACKGROUND.from_front_end()
+        shell.trigger("post_execute")
+    finally:
+        hw._BACKGROUND.detach()
