@@ -187,6 +187,17 @@ def _is_data_artist(artist, ax: Axes) -> bool:
     return isinstance(artist, (Line2D, Collection, Patch, Text, _ImageBase))
 
 
+def _clipped_to(artist, ax: Axes) -> bool:
+    """Whether ``artist`` cannot paint outside the panel ``ax``."""
+    if not artist.get_clip_on():
+        return False
+    path = artist.get_clip_path()
+    if path is not None:
+        return getattr(path, "_patch", None) is ax.patch
+    box = artist.get_clip_box()
+    return box is not None and bool(np.allclose(box.bounds, ax.bbox.bounds, atol=1))
+
+
 def _draw_order(container) -> list:
     """The children of a figure or an Axes in the order matplotlib draws them (by zorder, stable)."""
     children = [c for c in container.get_children() if c is not container.patch]
@@ -257,11 +268,18 @@ class _Blitter:
         self._settle()
 
     def _tail(self, moving: set) -> list:
-        """Everything drawn from the first moving artist on, in the order a full drawing uses."""
+        """What is drawn over the background, in the order a full drawing uses.
+
+        In each panel with a moving artist: the moving artists, and every artist drawn
+        after the first of them that overlaps where they can paint (the panel, when
+        they are clipped to it). Then later panels and figure-level artists over
+        those areas. Whatever else is drawn after them lies elsewhere, so it stays in
+        the background.
+        """
         fig = self.figure
         if not moving:
             return []
-        tail, affected = [], []
+        tail, areas = [], []
         renderer = fig.canvas.get_renderer()
         for element in _draw_order(fig):
             if not element.get_visible():
@@ -270,24 +288,29 @@ class _Blitter:
                 order = [a for a in _draw_order(element) if a.get_visible()]
                 first = next((i for i, artist in enumerate(order) if artist in moving), None)
                 if first is not None:
-                    tail.extend(order[first:])
-                    affected.append(element.bbox)
+                    area = self._paint_area(element, [a for a in order if a in moving])
+                    areas.append(area)
+                    tail.extend(a for a in order[first:] if a in moving or self._overlaps(a, [area], renderer))
                     continue
             if element in moving:
                 tail.append(element)
                 if isinstance(element, Axes):
-                    affected.append(element.bbox)
-            elif affected and self._overlaps(element, affected, renderer):
+                    areas.append(element.bbox.padded(2))
+            elif areas and self._overlaps(element, areas, renderer):
                 tail.append(element)  # a later panel or figure text drawn over a moving one
         return tail
+
+    def _paint_area(self, ax: Axes, artists: list):
+        """Where the moving artists of ``ax`` can paint: the panel if all are clipped to it."""
+        return (ax.bbox if all(_clipped_to(a, ax) for a in artists) else self.figure.bbox).padded(2)
 
     @staticmethod
     def _overlaps(element, boxes, renderer) -> bool:
         try:
-            extent = element.bbox if isinstance(element, Axes) else element.get_window_extent(renderer)
-        except Exception:  # an artist that cannot say where it is: assume it overlaps
+            extent = element.get_tightbbox(renderer) if isinstance(element, Axes) else element.get_window_extent(renderer)
+        except Exception:  # noqa: BLE001 - an artist that cannot say where it is: assume it overlaps
             return True
-        return any(extent.overlaps(box) for box in boxes)
+        return extent is None or any(extent.overlaps(box) for box in boxes)
 
     def _state(self):
         fig = self.figure

@@ -266,7 +266,7 @@ class LabServer:
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
-    def __init__(self, root_dir: Path, home: Path, *, startup_timeout: float = 60, pythonpath: Path | None = None):
+    def __init__(self, root_dir: Path, home: Path, *, startup_timeout: float = 180, pythonpath: Path | None = None):
         self.root_dir = Path(root_dir)
         self.pythonpath = pythonpath
         self.home = Path(home)
