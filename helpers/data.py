@@ -613,7 +613,10 @@ def regenerate(data_dir: Path | str = DATA_DIR) -> dict[str, str]:
         path = data_dir / spec.filename
         path.write_bytes(_to_bytes(spec.make(), spec.filename))
         sums[spec.filename] = _sha256(path)
-    (data_dir / CHECKSUM_FILE).write_text("".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items())))
+    # Other files listed in the checksum file (results written by helpers.experiment) keep their entries.
+    existing = _expected_checksums(data_dir) if (data_dir / CHECKSUM_FILE).exists() else {}
+    listed = {**existing, **sums}
+    (data_dir / CHECKSUM_FILE).write_text("".join(f"{digest}  {name}\n" for name, digest in sorted(listed.items())))
     return sums
 
 

@@ -1,0 +1,77 @@
+"""helpers.experiment: the committed results of lesson 09's experiment are what the script computes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+from helpers import experiment
+from helpers.data import load_transactions
+
+SCORES = ["roc_auc", "average_precision", "brier", "log_loss", "mean_proba", "cost_tuned", "cost_face_value", "threshold"]
+
+
+@pytest.fixture(scope="module")
+def committed():
+    return experiment.load_results()
+
+
+def test_results_cover_the_whole_design(committed):
+    results, reliability = committed
+    n_splits = experiment.N_SPLITS * experiment.N_REPEATS
+    assert len(results) == n_splits * len(experiment.LEARNERS) * len(experiment.STRATEGIES)
+    assert sorted(results["split"].unique()) == list(range(n_splits))
+    assert set(results["strategy"]) == set(experiment.STRATEGIES) and set(results["learner"]) == set(experiment.LEARNERS)
+    # every test fold is a fifth of the payments with a fifth of the frauds
+    assert results["n_test"].between(19_999, 20_001).all() and results["n_fraud_test"].between(102, 103).all()
+    # the reliability counts of one repeat add up to every payment and every fraud once
+    first = reliability[(reliability["repeat"] == 0)].groupby(["learner", "strategy"])[["n", "n_fraud"]].sum()
+    assert (first["n"] == 100_000).all() and (first["n_fraud"] == 511).all()
+
+
+def test_first_split_reproduces_exactly_for_logistic_regression(committed):
+    results, reliability = committed
+    X, y = load_transactions(return_X_y=True)
+    with threadpool_limits(limits=1):
+        rows, counts = experiment.run_split(0, X, y, learners=["logistic regression"])
+    fresh = pd.DataFrame(rows).set_index(["learner", "strategy"])
+    stored = results[results["split"] == 0].set_index(["learner", "strategy"]).loc[fresh.index]
+    np.testing.assert_allclose(fresh[SCORES].to_numpy(float), stored[SCORES].to_numpy(float), rtol=1e-8, atol=1e-12)
+    stored_counts = reliability[(reliability["split"] == 0) & (reliability["learner"] == "logistic regression")]
+    np.testing.assert_array_equal(counts["n"].to_numpy(), stored_counts["n"].to_numpy())
+
+
+def test_one_boosting_cell_reproduces(committed):
+    results, _ = committed
+    X, y = load_transactions(return_X_y=True)
+    with threadpool_limits(limits=1):
+        rows, _ = experiment.run_split(3, X, y, learners=["gradient boosting"], strategies=["down + upweight"])
+    stored = results.query("split == 3 and learner == 'gradient boosting' and strategy == 'down + upweight'").iloc[0]
+    assert rows[0]["boosting_params"] == stored["boosting_params"]
+    np.testing.assert_allclose([rows[0][score] for score in SCORES], stored[SCORES].to_numpy(float), rtol=1e-8)
+
+
+def test_tuned_threshold_never_uses_the_test_fold():
+    # the threshold comes from the validation quarter of the training fold: shuffling the test labels changes nothing
+    X, y = load_transactions(return_X_y=True)
+    y = y.to_numpy()
+    train, _ = experiment.outer_splits(y)[0]
+    with threadpool_limits(limits=1):
+        tuner, _ = experiment.fit_with_validation("none", "logistic regression", X.iloc[train], y[train])
+    assert experiment.THRESHOLDS.min() <= tuner.best_threshold_ <= experiment.THRESHOLDS.max()
+    assert 0.005 < tuner.best_threshold_ < 0.2  # a calibrated model's cost-optimal threshold is near t* = 0.048
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: experiment.make_strategy("ADASYN", "logistic regression"), ValueError, "strategy must be one of"),
+        (lambda: experiment.make_strategy("none", "svm"), ValueError, "learner must be one of"),
+        (lambda: experiment.run_split(5, None, np.zeros(3)), ValueError, "split must be <= 4"),
+    ],
+)
+def test_bad_input_is_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
