@@ -5,9 +5,28 @@ the **minority class is always vermillion** and the majority always blue, and a
 second cue besides colour (marker shape, hatching, a text label) so no meaning
 rests on colour alone. Every axis is labelled.
 
-The figure builders follow scikit-learn's ``Display`` conventions: they take
-the data (or a fitted estimator), draw on ``ax`` (a new one when ``ax`` is
-None) and return the ``Axes``.
+Lessons draw PR and ROC curves, confusion matrices, reliability curves and
+decision boundaries with scikit-learn's Displays, the API students meet at
+work. This module adds only what the Displays do not do, as thin functions
+that take or return a Display or an ``Axes``:
+
+* :func:`shared_extent` and :func:`plot_decision_surface`: several decision-
+  boundary panels on one fixed extent (a ``DecisionBoundaryDisplay`` in the
+  course colours, with the line where the probability of class 1 equals a
+  threshold);
+* :func:`plot_calibration`: several models on one reliability plot
+  (``CalibrationDisplay`` per model, the course palette, bins that can be
+  log-spaced for rare positives, the number of examples in each bin);
+* :func:`confusion_matrix_from_counts`: a ``ConfusionMatrixDisplay`` from the
+  four counts TN, FP, FN, TP;
+* :func:`plot_intervals`: estimates with their intervals (strategies × a
+  metric), with an optional reference line;
+
+plus the palette, the course style, the class scatter and the class-ratio bars.
+The older builders below (``plot_pr_curve``, ``plot_roc_curve``,
+``plot_confusion_matrix``, ``plot_decision_boundary``,
+``plot_reliability_diagram``) are kept for lessons that still call them; new
+code uses the Displays.
 """
 
 from __future__ import annotations
@@ -16,7 +35,10 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-from sklearn.metrics import auc, confusion_matrix, precision_recall_curve, roc_curve
+from matplotlib.colors import LinearSegmentedColormap
+from sklearn.calibration import CalibrationDisplay
+from sklearn.inspection import DecisionBoundaryDisplay
+from sklearn.metrics import ConfusionMatrixDisplay, auc, confusion_matrix, precision_recall_curve, roc_curve
 
 from helpers._validation import check_binary_labels, check_choice, check_float, check_int, check_scores
 
@@ -47,6 +69,8 @@ SERIES_COLORS = [
     OKABE_ITO["yellow"],
 ]
 CHANCE_STYLE = {"color": "0.35", "linestyle": "--", "linewidth": 1.2}
+# Probability of class 1, from majority blue through white to minority vermillion.
+PROBABILITY_CMAP = LinearSegmentedColormap.from_list("rare_cases_probability", [MAJORITY_COLOR, "#FFFFFF", MINORITY_COLOR])
 
 
 def set_course_style() -> None:
@@ -345,6 +369,16 @@ def plot_roc_curve(y_true, y_score, *, ax=None, label: str | None = None, chance
 def reliability_curve(y_true, y_prob, *, n_bins: int = 10, strategy: str = "quantile"):
     """Mean predicted probability and observed frequency of positives per bin.
 
+    Parameters
+    ----------
+    y_true : array-like of 0/1 labels
+    y_prob : array-like of probabilities of class 1, same length
+    n_bins : int in [2, 200], default=10
+    strategy : {"quantile", "uniform", "log"}, default="quantile"
+        Bins holding equal numbers of examples, bins of equal width, or bins
+        of equal width on a log scale (for rare positives, whose
+        probabilities crowd near 0).
+
     Returns
     -------
     mean_predicted, observed_frequency, counts : ndarray
@@ -353,9 +387,16 @@ def reliability_curve(y_true, y_prob, *, n_bins: int = 10, strategy: str = "quan
     y_true = check_binary_labels(y_true, "y_true")
     y_prob = check_scores(y_prob, "y_prob", length=y_true.shape[0], probabilities=True)
     n_bins = check_int(n_bins, "n_bins", min_value=2, max_value=200)
-    check_choice(strategy, "strategy", ["uniform", "quantile"])
+    check_choice(strategy, "strategy", ["uniform", "quantile", "log"])
     if strategy == "quantile":
         edges = np.unique(np.quantile(y_prob, np.linspace(0, 1, n_bins + 1)))
+    elif strategy == "log":
+        # equal widths on a log scale from the smallest positive probability (at least 1e-6) to 1;
+        # the first bin also holds the probabilities of exactly 0
+        positive = y_prob[y_prob > 0]
+        lowest = max(float(positive.min()) if positive.size else 1e-6, 1e-6)
+        edges = np.geomspace(min(lowest, 0.5), 1, n_bins + 1)
+        edges[0] = 0.0
     else:
         edges = np.linspace(0, 1, n_bins + 1)
     if edges.size < 2:
@@ -405,4 +446,306 @@ def plot_reliability_diagram(
     ax.set_xlabel("mean predicted probability of class 1 (per bin)")
     ax.set_ylabel("observed share of class 1 (per bin)")
     ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+# ---------------------------------------------------------------- what the Displays do not do
+
+
+def _check_2d_points(X, name: str) -> np.ndarray:
+    if isinstance(X, (str, bytes)) or X is None:
+        raise TypeError(f"{name} must be array-like of shape (n_samples, 2), got {type(X).__name__}")
+    array = np.asarray(X)
+    if not np.issubdtype(array.dtype, np.number) or array.dtype == bool:
+        raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
+    if array.ndim != 2 or array.shape[1] != 2 or array.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (n_samples, 2) with n_samples >= 1, got {array.shape}")
+    array = array.astype(float)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return array
+
+
+def shared_extent(*X, margin: float = 0.05) -> tuple[float, float, float, float]:
+    """One plotting extent that holds every point of several 2-feature data sets.
+
+    Decision-boundary panels drawn on the same extent can be compared by eye:
+    scikit-learn's ``DecisionBoundaryDisplay.from_estimator`` takes its grid
+    from each panel's own data, so panels of resampled data would differ.
+
+    Parameters
+    ----------
+    *X : array-like of shape (n_samples, 2)
+        One or more data sets (for example the data before and after resampling).
+    margin : float >= 0, default=0.05
+        Room added on each side, as a share of each feature's range.
+
+    Returns
+    -------
+    (x0_min, x0_max, x1_min, x1_max) : tuple of float
+        Pass it to :func:`plot_decision_surface` and ``ax.set_xlim`` / ``ax.set_ylim``.
+    """
+    if not X:
+        raise ValueError("X: give at least one array of shape (n_samples, 2)")
+    margin = check_float(margin, "margin", min_value=0)
+    points = np.vstack([_check_2d_points(data, f"X[{i}]") for i, data in enumerate(X)])
+    low, high = points.min(axis=0), points.max(axis=0)
+    room = margin * np.where(high > low, high - low, 1.0)  # a constant feature still gets a visible band
+    return (float(low[0] - room[0]), float(high[0] + room[0]), float(low[1] - room[1]), float(high[1] + room[1]))
+
+
+def plot_decision_surface(
+    estimator,
+    extent,
+    *,
+    ax=None,
+    threshold: float | None = 0.5,
+    grid_resolution: int = 200,
+    alpha: float = 0.35,
+    xlabel: str = "feature 1",
+    ylabel: str = "feature 2",
+) -> DecisionBoundaryDisplay:
+    """A fitted classifier's probability of class 1 over a fixed extent, in the course colours.
+
+    A thin layer over ``DecisionBoundaryDisplay``: the grid covers ``extent``
+    (from :func:`shared_extent`) rather than the data of one panel, the
+    shading runs from majority blue (probability 0) through white to minority
+    vermillion (probability 1), and a black line marks where the probability
+    equals ``threshold``. Scatter the points on top with :func:`scatter_classes`.
+
+    Parameters
+    ----------
+    estimator : fitted binary classifier with ``predict_proba``
+    extent : tuple of four floats
+        ``(x0_min, x0_max, x1_min, x1_max)``.
+    ax : matplotlib Axes, default=None
+    threshold : float in (0, 1) or None, default=0.5
+        Where to draw the boundary line; None draws no line.
+    grid_resolution : int in [10, 1000], default=200
+        Grid points along each feature.
+    alpha : float in (0, 1], default=0.35
+        Opacity of the shading.
+    xlabel, ylabel : str
+
+    Returns
+    -------
+    sklearn.inspection.DecisionBoundaryDisplay
+        ``display.ax_`` is the Axes, ``display.surface_`` the shading and
+        ``display.boundary_`` the threshold line (None when not drawn).
+    """
+    if not hasattr(estimator, "predict_proba"):
+        raise TypeError(f"estimator must be a fitted classifier with predict_proba, got {type(estimator).__name__}")
+    if isinstance(extent, (str, bytes)) or not hasattr(extent, "__len__") or len(extent) != 4:
+        raise ValueError(f"extent must be four numbers (x0_min, x0_max, x1_min, x1_max), got {extent!r}")
+    x0_min, x0_max, x1_min, x1_max = (check_float(v, f"extent[{i}]") for i, v in enumerate(extent))
+    if not (x0_min < x0_max and x1_min < x1_max):
+        raise ValueError(f"extent must have x0_min < x0_max and x1_min < x1_max, got {tuple(extent)}")
+    if threshold is not None:
+        threshold = check_float(threshold, "threshold", min_value=0, max_value=1, min_inclusive=False, max_inclusive=False)
+    grid_resolution = check_int(grid_resolution, "grid_resolution", min_value=10, max_value=1000)
+    alpha = check_float(alpha, "alpha", min_value=0, max_value=1, min_inclusive=False)
+    for name, text in (("xlabel", xlabel), ("ylabel", ylabel)):
+        if not isinstance(text, str):
+            raise TypeError(f"{name} must be a string, got {type(text).__name__}")
+    xx0, xx1 = np.meshgrid(np.linspace(x0_min, x0_max, grid_resolution), np.linspace(x1_min, x1_max, grid_resolution))
+    proba = estimator.predict_proba(np.c_[xx0.ravel(), xx1.ravel()])
+    if proba.ndim != 2 or proba.shape[1] != 2:
+        raise ValueError(f"estimator must be a binary classifier (predict_proba with 2 columns), got shape {proba.shape}")
+    response = proba[:, 1].reshape(xx0.shape)
+    display = DecisionBoundaryDisplay(xx0=xx0, xx1=xx1, n_classes=2, response=response, xlabel=xlabel, ylabel=ylabel)
+    display.plot(ax=_get_ax(ax), plot_method="pcolormesh", cmap=PROBABILITY_CMAP, vmin=0, vmax=1, alpha=alpha, shading="auto")
+    display.boundary_ = None
+    if threshold is not None and response.min() < threshold < response.max():
+        display.boundary_ = display.ax_.contour(xx0, xx1, response, levels=[threshold], colors="black", linewidths=1.5)
+    display.ax_.set_xlim(x0_min, x0_max)
+    display.ax_.set_ylim(x1_min, x1_max)
+    return display
+
+
+def plot_calibration(
+    y_true,
+    probabilities,
+    *,
+    ax=None,
+    n_bins: int = 10,
+    strategy: str = "quantile",
+    show_counts: bool = True,
+) -> dict:
+    """Several models on one reliability plot, one ``CalibrationDisplay`` each.
+
+    What ``CalibrationDisplay.from_predictions`` does not: bins that are
+    log-spaced (``strategy="log"``, for rare positives whose probabilities
+    crowd near 0; the x axis is then logarithmic), the course's series colours
+    and markers, and the number of examples in each bin written next to its
+    point (a bin of 3 examples says little).
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1 labels
+    probabilities : mapping of str to array-like
+        Model name → its predicted probabilities of class 1 for ``y_true``.
+    ax : matplotlib Axes, default=None
+    n_bins : int in [2, 200], default=10
+    strategy : {"quantile", "uniform", "log"}, default="quantile"
+        As in :func:`reliability_curve`.
+    show_counts : bool, default=True
+
+    Returns
+    -------
+    dict of str to sklearn.calibration.CalibrationDisplay
+        One per model, in the given order; each display's ``counts`` attribute
+        holds the number of examples per (non-empty) bin.
+    """
+    from collections.abc import Mapping
+
+    if not isinstance(probabilities, Mapping) or not probabilities:
+        raise TypeError("probabilities must be a non-empty mapping of model name to predicted probabilities")
+    if len(probabilities) > len(SERIES_COLORS):
+        raise ValueError(f"probabilities: at most {len(SERIES_COLORS)} models on one plot, got {len(probabilities)}")
+    if not isinstance(show_counts, bool):
+        raise TypeError(f"show_counts must be True or False, got {type(show_counts).__name__}")
+    y_true = check_binary_labels(y_true, "y_true")
+    ax = _get_ax(ax)
+    markers = ["s", "o", "D", "v", "P", "X", "^"]
+    displays = {}
+    for i, (name, y_prob) in enumerate(probabilities.items()):
+        if not isinstance(name, str):
+            raise TypeError(f"probabilities keys must be model names (str), got {type(name).__name__}")
+        y_prob = check_scores(y_prob, f"probabilities[{name!r}]", length=y_true.shape[0], probabilities=True)
+        prob_pred, prob_true, counts = reliability_curve(y_true, y_prob, n_bins=n_bins, strategy=strategy)
+        display = CalibrationDisplay(prob_true, prob_pred, y_prob, estimator_name=name)
+        display.plot(ax=ax, ref_line=(i == 0), color=SERIES_COLORS[i], marker=markers[i], linewidth=1.6)
+        display.counts = counts
+        if show_counts:
+            for x, y, count in zip(prob_pred, prob_true, counts):
+                ax.annotate(f"{count:,}", (x, y), xytext=(4, -10), textcoords="offset points", fontsize="x-small", color=SERIES_COLORS[i])
+        displays[name] = display
+    if strategy == "log":
+        lowest = min(float(np.min(d.prob_pred)) for d in displays.values())
+        ax.set_xscale("log")
+        ax.set_xlim(max(lowest / 2, 1e-6), 1)
+    ax.set_xlabel("mean predicted probability of class 1 (per bin)")
+    ax.set_ylabel("observed share of class 1 (per bin)")
+    ax.legend(loc="upper left", fontsize="small")
+    return displays
+
+
+def confusion_matrix_from_counts(
+    tn: int,
+    fp: int,
+    fn: int,
+    tp: int,
+    *,
+    ax=None,
+    display_labels=("negative (0)", "positive (1)"),
+    cell_names: bool = True,
+) -> ConfusionMatrixDisplay:
+    """A ``ConfusionMatrixDisplay`` from the four counts, in the course's blues.
+
+    For a matrix worked out by hand or by formula (expected counts at a
+    prevalence, say), where there are no labels to pass to
+    ``ConfusionMatrixDisplay.from_predictions``.
+
+    Parameters
+    ----------
+    tn, fp, fn, tp : int >= 0
+        True negatives, false positives, false negatives, true positives.
+    ax : matplotlib Axes, default=None
+    display_labels : two str, default=("negative (0)", "positive (1)")
+    cell_names : bool, default=True
+        Write "TN", "FP", "FN", "TP" above each count.
+
+    Returns
+    -------
+    sklearn.metrics.ConfusionMatrixDisplay
+        ``display.confusion_matrix`` is ``[[tn, fp], [fn, tp]]``.
+    """
+    counts = [check_int(v, name, min_value=0) for v, name in ((tn, "tn"), (fp, "fp"), (fn, "fn"), (tp, "tp"))]
+    if isinstance(display_labels, (str, bytes)) or len(display_labels) != 2:
+        raise ValueError(f"display_labels must hold two names, got {display_labels!r}")
+    if not isinstance(cell_names, bool):
+        raise TypeError(f"cell_names must be True or False, got {type(cell_names).__name__}")
+    matrix = np.array(counts).reshape(2, 2)
+    display = ConfusionMatrixDisplay(matrix, display_labels=list(display_labels))
+    display.plot(ax=_get_ax(ax), cmap="Blues", colorbar=False, values_format=",d")
+    if cell_names:
+        for (i, j), name in np.ndenumerate(np.array([["TN", "FP"], ["FN", "TP"]])):
+            display.text_[i, j].set_text(f"{name}\n{matrix[i, j]:,}")
+    display.ax_.grid(False)
+    return display
+
+
+def plot_intervals(
+    estimates,
+    lower,
+    upper,
+    *,
+    labels,
+    ax=None,
+    reference: float | None = None,
+    reference_label: str | None = None,
+    xlabel: str = "estimate",
+    color=None,
+):
+    """Point estimates with their intervals, one row per label (strategies × a metric).
+
+    Parameters
+    ----------
+    estimates, lower, upper : array-like of shape (n,)
+        The estimates and the two ends of each interval; ``lower <= estimates
+        <= upper``.
+    labels : sequence of n str
+        What each row is (a strategy, a model); the first is drawn at the top.
+    ax : matplotlib Axes, default=None
+    reference : float or None
+        A vertical dashed line (0 for differences, the chance level, a baseline).
+    reference_label : str or None
+        Legend text for the reference line.
+    xlabel : str
+        What is measured, with its unit.
+    color : matplotlib colour, default=the first series colour
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    estimates = check_scores(estimates, "estimates", length=len(np.atleast_1d(estimates)))
+    n = estimates.shape[0]
+    lower = check_scores(lower, "lower", length=n)
+    upper = check_scores(upper, "upper", length=n)
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
+        raise TypeError(f"labels must be a sequence of str, got {type(labels).__name__}")
+    if len(labels) != n:
+        raise ValueError(f"labels must have one entry per estimate ({n}), got {len(labels)}")
+    if np.any(lower > estimates) or np.any(estimates > upper):
+        bad = int(np.flatnonzero((lower > estimates) | (estimates > upper))[0])
+        raise ValueError(
+            f"lower <= estimates <= upper must hold; row {bad} ({labels[bad]!r}) has "
+            f"{lower[bad]:.4g} <= {estimates[bad]:.4g} <= {upper[bad]:.4g}"
+        )
+    if reference is not None:
+        reference = check_float(reference, "reference")
+    if not isinstance(xlabel, str):
+        raise TypeError(f"xlabel must be a string, got {type(xlabel).__name__}")
+    ax = _get_ax(ax)
+    rows = np.arange(n)[::-1]  # first label on top
+    ax.errorbar(
+        estimates,
+        rows,
+        xerr=np.vstack([estimates - lower, upper - estimates]),
+        fmt="o",
+        color=color or SERIES_COLORS[0],
+        ecolor=color or SERIES_COLORS[0],
+        elinewidth=2,
+        capsize=4,
+        markersize=6,
+    )
+    if reference is not None:
+        ax.axvline(reference, label=reference_label, **CHANCE_STYLE)
+        if reference_label:
+            ax.legend(loc="best", fontsize="small")
+    ax.set_yticks(rows, [str(label) for label in labels])
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.set_xlabel(xlabel)
+    ax.grid(False, axis="y")
     return ax

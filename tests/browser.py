@@ -6,8 +6,9 @@ Shared by ``tests/test_browser.py`` (do the widgets work for a person?) and
 The pieces, in the order they are used:
 
 * :func:`find_chromium` — the browser the operating system's package manager
-  installed (``apt-get install chromium``); Playwright drives it through
-  ``executable_path`` and never downloads a browser of its own.
+  installed (``apt-get install chromium``), else the one ``playwright install
+  chromium`` put in Playwright's cache; Playwright drives it through
+  ``executable_path`` and nothing here downloads a browser.
 * :class:`LabServer` — JupyterLab on a free loopback port with a token, every
   Jupyter/IPython/matplotlib setting folder in a temporary directory, autosave
   off, serving a *copy* of the notebooks (so nothing the browser does can be
@@ -52,8 +53,8 @@ from helpers.refresh import kernel_environment
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 INSTALL_HINT = (
-    "Chromium is not installed, so the widget tests in a real browser cannot run. "
-    "Install it with `apt-get install chromium` (Debian/Ubuntu, as root; no `playwright install` needed)."
+    "No Chromium found, so the widget tests in a real browser cannot run: "
+    "`apt-get install chromium` (Debian/Ubuntu, as root) or `python -m playwright install chromium`."
 )
 # Flags for Debian's Chromium running headless as root in a container.
 CHROMIUM_ARGS = [
@@ -77,12 +78,24 @@ def lesson_notebooks() -> list[Path]:
 
 
 def find_chromium() -> str | None:
-    """Full path of the system's Chromium, or None when it is not installed."""
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+    """Full path of a Chromium to drive, or None when there is none.
+
+    In this order: the operating system's Chromium on PATH (Debian's ``chromium``),
+    then the Chromium that Playwright installed for this user (``playwright install
+    chromium``, found through Playwright's own executable path).
+    """
+    for name in ("chromium", "chromium-browser"):
         path = shutil.which(name)
         if path:
             return path
-    return None
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            path = playwright.chromium.executable_path
+    except Exception:  # noqa: BLE001 - no Playwright, or no browser of its own
+        return None
+    return path if path and Path(path).is_file() else None
 
 
 def launch_browser(playwright, executable_path: str):
@@ -174,17 +187,20 @@ def copy_without_outputs(src: Path, dst: Path) -> Path:
     return write_notebook(nb, dst)
 
 
-def mirror_repo(dst: Path) -> Path:
+def mirror_repo(dst: Path, *, helpers: Path | None = None) -> Path:
     """A stand-in for the repository at ``dst`` whose ``notebooks/`` is a copy, outputs stripped.
 
     Every other top-level entry is a symbolic link to the real one, so a lesson that
     reads ``../pyproject.toml`` or ``../data`` finds it, while whatever the browser does
     to a notebook happens to the copy. Returns ``dst / "notebooks"`` (serve that).
+    ``helpers`` links ``dst / "helpers"`` to another helpers folder (to measure older
+    plumbing; serve with ``LabServer(..., pythonpath=dst)`` so kernels import it).
     """
     dst.mkdir(parents=True, exist_ok=True)
     for entry in REPO.iterdir():
         if entry.name not in ("notebooks", ".git"):
-            (dst / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+            target = Path(helpers).resolve() if entry.name == "helpers" and helpers is not None else entry
+            (dst / entry.name).symlink_to(target, target_is_directory=target.is_dir())
     notebooks = dst / "notebooks"
     if NOTEBOOKS.is_dir():
         shutil.copytree(NOTEBOOKS, notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
@@ -203,7 +219,7 @@ def mirror_repo(dst: Path) -> Path:
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
-def isolated_env(home: Path, *, mpl_backend: str = "Agg") -> dict[str, str]:
+def isolated_env(home: Path, *, mpl_backend: str = "Agg", pythonpath: Path | None = None) -> dict[str, str]:
     """Environment for a server or kernel whose settings all live under ``home``.
 
     The course's offline kernel environment (``helpers.refresh.kernel_environment``)
@@ -217,7 +233,7 @@ def isolated_env(home: Path, *, mpl_backend: str = "Agg") -> dict[str, str]:
     env.update(
         JUPYTER_RUNTIME_DIR=str(home / "jupyter-runtime"),
         MPLBACKEND=mpl_backend,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(pythonpath or REPO), os.environ.get("PYTHONPATH", "")])),
     )
     for key in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         Path(env[key]).mkdir(parents=True, exist_ok=True)
@@ -250,8 +266,9 @@ class LabServer:
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
-    def __init__(self, root_dir: Path, home: Path, *, startup_timeout: float = 60):
+    def __init__(self, root_dir: Path, home: Path, *, startup_timeout: float = 180, pythonpath: Path | None = None):
         self.root_dir = Path(root_dir)
+        self.pythonpath = pythonpath
         self.home = Path(home)
         self.startup_timeout = startup_timeout
         self.token = secrets.token_hex(16)
@@ -273,7 +290,7 @@ class LabServer:
         return self.home / "jupyterlab.log"
 
     def start(self) -> None:
-        env = isolated_env(self.home, mpl_backend=INLINE_BACKEND)
+        env = isolated_env(self.home, mpl_backend=INLINE_BACKEND, pythonpath=self.pythonpath)
         settings = Path(env["JUPYTER_CONFIG_DIR"]) / "lab" / "user-settings"
         for name, values in _LAB_SETTINGS.items():
             write_json(settings / name, values)
@@ -654,28 +671,7 @@ from helpers.widgets import live_figures
 figures = live_figures()
 state = sys.modules.setdefault("_rare_cases_probe", types.ModuleType("_rare_cases_probe"))
 state.defaults = [dict(figure.values) for figure in figures]
-state.drawn, state.errors = {}, {}
-
-
-def watch(index, figure):
-    # Note which values each redraw finished for, or failed for: a widget callback's
-    # exception otherwise only reaches the kernel's log.
-    redraw = figure.redraw
-
-    def watched():
-        values = {name: repr(value) for name, value in figure.values.items()}
-        try:
-            redraw()
-        except Exception as exc:
-            state.errors[index] = {"values": values, "error": f"{type(exc).__name__}: {exc}"}
-            raise
-        state.drawn[index] = values
-
-    figure.redraw = watched
-
-
 for i, figure in enumerate(figures):
-    watch(i, figure)
     figure.add_class(f"rc-live-{i}")
 print(json.dumps([
     {
@@ -700,21 +696,23 @@ def kernel_figures(page) -> list[dict]:
     return json.loads(kernel_exec(page, _PY_FIGURES))
 
 
+# A figure drawn in the kernel's own thread (older plumbing) shows its values as soon as the
+# kernel answers; one drawn in the background says which values it shows.
 _PY_PROBE = """\
 import hashlib
 import json
-import sys
 from helpers.widgets import live_figures
-state = sys.modules["_rare_cases_probe"]
 figure = live_figures()[{index}]
 values = {{name: repr(value) for name, value in figure.values.items()}}
-drawn, error = state.drawn.get({index}), state.errors.get({index})
+shown = getattr(figure, "shown_values", None)
+shown = values if shown is None else {{name: repr(value) for name, value in shown.items()}}
 print(json.dumps({{
     "values": values,
-    "drawn": drawn == values,
-    "error": error["error"] if error and error["values"] == values else None,
+    "drawn": shown == values,
+    "error": getattr(figure, "last_error", None) if shown == values else None,
     "png": hashlib.sha1(bytes(figure.image.value or b"")).hexdigest(),
     "caption": figure.caption_text,
+    "render_count": figure.render_count,
 }}))
 """
 
@@ -722,10 +720,9 @@ print(json.dumps({{
 def kernel_probe(page, figure_index: int) -> dict:
     """The kernel's view of live figure ``figure_index``.
 
-    ``{'values': {name: repr}, 'drawn': whether the latest redraw finished for these
-    values, 'error': what the redraw for these values raised (or None), 'png': sha1 of
-    the PNG shown, 'caption'}``. Needs :func:`kernel_figures` first (it watches redraws:
-    a widget callback's exception otherwise only reaches the kernel's log).
+    ``{'values': {name: repr}, 'drawn': whether the figure shows these values now,
+    'error': the figure's ``last_error`` for them (or None), 'png': sha1 of the PNG
+    shown, 'caption', 'render_count'}``.
     """
     return json.loads(kernel_exec(page, _PY_PROBE.format(index=figure_index)))
 
@@ -763,6 +760,86 @@ def reset_figure(page, box, figure_index: int, *, timeout_ms: float = 60_000) ->
 def dom_caption(box) -> str:
     """The caption text shown under a figure ('' when it has none)."""
     return box.evaluate("(b) => { const c = b.querySelector('.rare-cases-caption'); return c ? c.textContent : ''; }")
+
+
+def dom_error(box) -> str:
+    """The error message shown in a figure's box ('' when none)."""
+    return box.evaluate("(b) => { const c = b.querySelector('.rare-cases-error'); return c ? c.textContent : ''; }")
+
+
+def dom_image_src(box) -> str:
+    """The ``src`` of the figure's image as the page shows it now."""
+    return box.evaluate("(b) => { const i = b.querySelector('img'); return i ? i.getAttribute('src') || '' : ''; }")
+
+
+def wait_until_shown(page, figure_index: int, *, timeout: float = 60) -> dict:
+    """Ask the kernel until live figure ``figure_index`` shows its controls' values; the probe."""
+    deadline = time.monotonic() + timeout
+    while True:  # each probe is a round trip to the kernel: no event to wait on instead
+        probe = kernel_probe(page, figure_index)
+        if probe["drawn"]:
+            return probe
+        if time.monotonic() > deadline:
+            raise BrowserCheckError(f"figure {figure_index + 1} never showed {probe['values']}")
+        time.sleep(0.05)
+
+
+# Record every change of the box's image and the release of the mouse, on the page's clock.
+_JS_ARM_DRAG = """(box) => {
+    const record = {changes: [], up: null, down: null};
+    const observer = new MutationObserver(() => record.changes.push(performance.now()));
+    observer.observe(box, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+    document.addEventListener('pointerdown', (e) => { record.down = e.timeStamp; }, {capture: true, once: true});
+    document.addEventListener('pointerup', (e) => { record.up = e.timeStamp; }, {capture: true, once: true});
+    record.stop = () => observer.disconnect();
+    window.__rcDrag = record;
+}"""
+
+
+@dataclass
+class Drag:
+    """A mouse drag across a slider: how often the figure changed during it, and the settle time."""
+
+    redraws: int  # image changes between the press and the release
+    seconds: float
+    settle_ms: float  # release -> the last image change (0 when it already showed the end value)
+
+
+def drag_slider(page, box, control: Control, figure_index: int, *, seconds: float = 2.0, moves: int = 40) -> Drag:
+    """Press a slider's handle, drag it to the other end of its track in ``seconds``, release.
+
+    The settle time runs from the release to the last change of the image, once the
+    kernel shows the value where the drag ended.
+    """
+    element = control.locator(box)
+    element.scroll_into_view_if_needed()
+    handle = element.locator(".noUi-handle").first
+    track = element.locator(".noUi-target").first
+    hbox, tbox = handle.bounding_box(), track.bounding_box()
+    if hbox is None or tbox is None:
+        raise BrowserCheckError(f"slider {control.label!r} has no handle or track on screen")
+    y = hbox["y"] + hbox["height"] / 2
+    x_start = hbox["x"] + hbox["width"] / 2
+    middle = tbox["x"] + tbox["width"] / 2
+    x_end = tbox["x"] + (tbox["width"] - 1 if x_start < middle else 1)
+    box.evaluate(_JS_ARM_DRAG)
+    page.mouse.move(x_start, y)
+    page.mouse.down()
+    pause = seconds / moves
+    for i in range(1, moves + 1):
+        page.mouse.move(x_start + (x_end - x_start) * i / moves, y)
+        page.wait_for_timeout(pause * 1000)
+    page.mouse.up()
+    wait_until_shown(page, figure_index)
+    page.wait_for_timeout(100)  # the last image message reaches the page after the kernel answered
+    record = page.evaluate(
+        "() => { const r = window.__rcDrag; r.stop(); return {changes: r.changes, up: r.up, down: r.down}; }"
+    )
+    if record["up"] is None or record["down"] is None:
+        raise BrowserCheckError(f"the drag of {control.label!r} saw no press or no release")
+    during = [t for t in record["changes"] if record["down"] <= t <= record["up"]]
+    after = [t for t in record["changes"] if t > record["up"]]
+    return Drag(redraws=len(during), seconds=(record["up"] - record["down"]) / 1000, settle_ms=(after[-1] - record["up"]) if after else 0.0)
 
 
 def same_text(a: str, b: str) -> bool:

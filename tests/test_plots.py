@@ -161,3 +161,116 @@ def test_reliability_diagram_draws_diagonal():
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+# ---------------------------------------------------------------- thin layers over the Displays
+
+
+def test_shared_extent_holds_every_point_of_every_data_set():
+    small, wide = X2[:50], X2 * 3
+    x0_min, x0_max, x1_min, x1_max = hp.shared_extent(small, wide, margin=0.0)
+    both = np.vstack([small, wide])
+    assert (x0_min, x0_max) == (both[:, 0].min(), both[:, 0].max())
+    assert (x1_min, x1_max) == (both[:, 1].min(), both[:, 1].max())
+    with_margin = hp.shared_extent(small, wide, margin=0.1)
+    assert with_margin[0] == pytest.approx(x0_min - 0.1 * (x0_max - x0_min))
+    assert with_margin[3] == pytest.approx(x1_max + 0.1 * (x1_max - x1_min))
+
+
+def test_decision_surface_covers_the_extent_and_draws_the_threshold_line():
+    from sklearn.inspection import DecisionBoundaryDisplay
+
+    model = LogisticRegression().fit(X2, Y)
+    extent = (-6.0, 7.0, -5.0, 8.0)  # wider than the data: the grid follows the extent, not X
+    display = hp.plot_decision_surface(model, extent, grid_resolution=30, threshold=0.3)
+    assert isinstance(display, DecisionBoundaryDisplay)
+    assert display.xx0.min() == -6.0 and display.xx0.max() == 7.0 and display.xx1.max() == 8.0
+    np.testing.assert_allclose(display.response, model.predict_proba(np.c_[display.xx0.ravel(), display.xx1.ravel()])[:, 1].reshape(30, 30))
+    assert display.ax_.get_xlim() == (-6.0, 7.0)
+    # the line sits where the probability crosses 0.3: points on it have that probability
+    vertices = display.boundary_.allsegs[0][0]
+    np.testing.assert_allclose(model.predict_proba(vertices)[:, 1], 0.3, atol=0.02)
+    assert hp.plot_decision_surface(model, extent, grid_resolution=30, threshold=None).boundary_ is None
+
+
+def test_calibration_puts_each_model_on_one_axes_with_counts_per_bin():
+    from sklearn.calibration import CalibrationDisplay, calibration_curve
+
+    calibrated = np.clip(rng.random(400), 0.001, 0.999)
+    y = (rng.random(400) < calibrated).astype(int)
+    overconfident = np.clip(calibrated * 1.6, 0, 1)
+    displays = hp.plot_calibration(y, {"calibrated": calibrated, "over": overconfident}, n_bins=5, strategy="uniform")
+    assert list(displays) == ["calibrated", "over"]
+    first, second = displays.values()
+    assert isinstance(first, CalibrationDisplay) and first.ax_ is second.ax_
+    prob_true, prob_pred = calibration_curve(y, calibrated, n_bins=5, strategy="uniform")
+    np.testing.assert_allclose(first.prob_true, prob_true)
+    np.testing.assert_allclose(first.prob_pred, prob_pred)
+    assert first.counts.sum() == 400 and len(first.counts) == len(prob_true)
+    written = sorted(int(t.get_text().replace(",", "")) for t in first.ax_.texts if t.get_color() == hp.SERIES_COLORS[0])
+    assert written == sorted(first.counts.tolist())
+    assert first.line_.get_color() != second.line_.get_color()
+
+
+def test_log_bins_resolve_small_probabilities():
+    y_prob = np.concatenate([np.full(100, 0.001), np.full(100, 0.01), np.full(100, 0.1), np.full(100, 0.9)])
+    y = (rng.random(400) < y_prob).astype(int)
+    mean_predicted, _, counts = hp.reliability_curve(y, y_prob, n_bins=8, strategy="log")
+    np.testing.assert_allclose(mean_predicted, [0.001, 0.01, 0.1, 0.9])  # four bins, not one bin below 0.1
+    assert counts.tolist() == [100, 100, 100, 100]
+    displays = hp.plot_calibration(y, {"model": y_prob}, n_bins=8, strategy="log")
+    assert displays["model"].ax_.get_xscale() == "log"
+
+
+def test_confusion_matrix_from_counts():
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    display = hp.confusion_matrix_from_counts(9_500, 300, 40, 160)
+    assert isinstance(display, ConfusionMatrixDisplay)
+    np.testing.assert_array_equal(display.confusion_matrix, [[9_500, 300], [40, 160]])
+    assert [[t.get_text() for t in row] for row in display.text_] == [["TN\n9,500", "FP\n300"], ["FN\n40", "TP\n160"]]
+    assert [t.get_text() for t in display.ax_.get_xticklabels()] == ["negative (0)", "positive (1)"]
+    plain = hp.confusion_matrix_from_counts(1, 2, 3, 4, cell_names=False)
+    assert plain.text_[1, 0].get_text() == "3"
+
+
+def test_intervals_are_drawn_where_the_numbers_say():
+    ax = hp.plot_intervals([0.2, 0.5], [0.1, 0.45], [0.3, 0.6], labels=["none", "SMOTE"], reference=0.25, xlabel="recall")
+    (caps_low, caps_high), (bars,) = ax.containers[0][1], ax.containers[0][2]
+    points = ax.containers[0][0].get_xydata()
+    assert points.tolist() == [[0.2, 1.0], [0.5, 0.0]]  # first label on top
+    segments = sorted(tuple(np.round(s[:, 0], 6)) for s in bars.get_segments())
+    assert segments == [(0.1, 0.3), (0.45, 0.6)]
+    rows = {float(tick): label.get_text() for tick, label in zip(ax.get_yticks(), ax.get_yticklabels())}
+    assert rows == {1.0: "none", 0.0: "SMOTE"}
+    assert ax.lines[-1].get_xdata()[0] == 0.25 and ax.get_xlabel() == "recall"
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: hp.shared_extent(), ValueError, "X: give at least one"),
+        (lambda: hp.shared_extent(X2, np.zeros((3, 3))), ValueError, "X[1] must have shape (n_samples, 2)"),
+        (lambda: hp.shared_extent(X2, margin=-1), ValueError, "margin must be >= 0"),
+        (lambda: hp.shared_extent("points"), TypeError, "X[0] must be array-like"),
+        (lambda: hp.plot_decision_surface("model", (0, 1, 0, 1)), TypeError, "estimator must be a fitted classifier"),
+        (lambda: hp.plot_decision_surface(LogisticRegression().fit(X2, Y), (0, 1, 0)), ValueError, "extent must be four numbers"),
+        (lambda: hp.plot_decision_surface(LogisticRegression().fit(X2, Y), (1, 0, 0, 1)), ValueError, "x0_min < x0_max"),
+        (lambda: hp.plot_decision_surface(LogisticRegression().fit(X2, Y), (0, 1, 0, 1), threshold=1.0), ValueError, "threshold must be < 1"),
+        (lambda: hp.plot_calibration(Y, SCORES), TypeError, "probabilities must be a non-empty mapping"),
+        (lambda: hp.plot_calibration(Y, {"m": SCORES[:10]}), ValueError, "probabilities['m'] must have the same length"),
+        (lambda: hp.plot_calibration(Y, {"m": SCORES * 2}), ValueError, "probabilities['m'] must be probabilities in [0, 1]"),
+        (lambda: hp.plot_calibration(Y, {"m": SCORES}, strategy="equal"), ValueError, "strategy must be one of"),
+        (lambda: hp.confusion_matrix_from_counts(1, 2, -3, 4), ValueError, "fn must be >= 0"),
+        (lambda: hp.confusion_matrix_from_counts(1, 2.5, 3, 4), TypeError, "fp must be an integer"),
+        (lambda: hp.confusion_matrix_from_counts(1, 2, 3, 4, display_labels=["a"]), ValueError, "display_labels must hold two names"),
+        (lambda: hp.plot_intervals([0.2], [0.3], [0.4], labels=["a"]), ValueError, "row 0 ('a') has 0.3 <= 0.2 <= 0.4"),
+        (lambda: hp.plot_intervals([0.2, 0.3], [0.1, 0.2], [0.3], labels=["a", "b"]), ValueError, "upper must have the same length"),
+        (lambda: hp.plot_intervals([0.2], [0.1], [0.3], labels=["a", "b"]), ValueError, "labels must have one entry per estimate"),
+        (lambda: hp.plot_intervals([0.2], [0.1], [0.3], labels="a"), TypeError, "labels must be a sequence of str"),
+        (lambda: hp.plot_intervals([np.nan], [0.1], [0.3], labels=["a"]), ValueError, "estimates must be finite"),
+    ],
+)
+def test_new_helpers_name_the_bad_argument(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()

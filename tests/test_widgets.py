@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import time
 
 import ipywidgets as widgets
 import numpy as np
@@ -289,3 +290,279 @@ def test_float_slider_values_cover_the_range(low, n_steps, step):
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+# ---------------------------------------------------------------- errors show in the widget
+
+
+def make_fragile_view(**kwargs):
+    """A figure whose render fails at share 0.3 (raises) and at share 0.0 (a warning made an error)."""
+    import warnings
+
+    def render(share):
+        if share == 0.3:
+            raise ValueError("no bar for this share")
+        if share == 0.0:
+            warnings.warn("empty minority class", RuntimeWarning, stacklevel=2)
+        fig = Figure(figsize=(3, 2))
+        fig.add_subplot().bar(["majority", "minority"], [1 - share, share])
+        return fig, f"minority share {share:.0%}"
+
+    slider = widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.1, description="minority share")
+    return hw.interactive_figure(render, share=slider, **kwargs)
+
+
+def test_an_error_shows_in_the_widget_and_the_next_good_value_clears_it():
+    view = make_fragile_view()
+    good_png = view.image.value
+    assert view.last_error is None
+    view.controls["share"].value = 0.3  # as the front end would: no exception escapes
+    assert view.last_error == "ValueError: no bar for this share (with share=0.3)"
+    assert 'role="alert"' in view.caption.value and "no bar for this share" in view.caption.value
+    assert "share=0.3" in view.caption.value and view.caption_text == view.last_error
+    assert view.image.value == good_png  # the last picture that drew stays
+    view.controls["share"].value = 0.4
+    assert view.last_error is None and view.caption_text == "minority share 40%"
+    assert "alert" not in view.caption.value and view.image.value != good_png
+    view.set_values(share=0.3)  # from code: recorded too, not cached as if it had worked
+    assert view.last_error.startswith("ValueError") and view.render_count == 2
+    view.redraw()
+    assert view.last_error.startswith("ValueError")
+
+
+def test_a_warning_stays_a_warning_unless_a_filter_makes_it_an_error():
+    import warnings
+
+    view = make_fragile_view(cache_size=0)
+    with pytest.warns(RuntimeWarning, match="empty minority class"):
+        view.set_values(share=0.0)
+    assert view.last_error is None and view.caption_text == "minority share 0%"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        view.set_values(share=0.0)
+    assert view.last_error == "RuntimeWarning: empty minority class (with share=0.0)"
+
+
+def test_an_error_in_an_update_forces_a_full_drawing_next():
+    view, _ = make_updating_view()
+    original = view._render
+
+    def failing_update(share, title):
+        original(share, title)
+        raise RuntimeError("half done")
+
+    view._render = failing_update
+    view.set_values(share=0.4)
+    assert view.last_error == "RuntimeError: half done (with share=0.4, title=False)"
+    view._render = original
+    before = view.full_draw_count
+    view.set_values(share=0.2)
+    assert view.last_error is None and view.full_draw_count == before + 1
+
+
+def test_a_figure_that_cannot_draw_its_defaults_fails_on_creation():
+    def render(x):
+        raise KeyError("missing column")
+
+    with pytest.raises(KeyError, match="missing column"):
+        hw.interactive_figure(render, x=widgets.IntSlider(description="x"))
+
+
+# ---------------------------------------------------------------- figure= without animated artists
+
+
+def build_plain_figure():
+    """A lesson-style figure: nothing animated; bars, a line and a text under a frame and a grid."""
+    fig = Figure(figsize=(3, 2), dpi=60)
+    ax = fig.add_subplot()
+    ax.set_ylim(0, 1)  # fixed limits: an update moves data only
+    ax.grid(True)
+    bars = ax.bar(["majority", "minority"], [0.9, 0.1])
+    (line,) = ax.plot([-0.4, 1.4], [0.5, 0.5], color="black")
+    label = ax.text(1, 0.95, "", ha="center", va="top")
+    ax.set_title("shares")
+    return fig, ax, bars, line, label
+
+
+def update_plain(parts, share, title=False):
+    fig, ax, bars, line, label = parts
+    bars[0].set_height(1 - share)
+    bars[1].set_height(share)
+    line.set_ydata([share, share])
+    label.set_text(f"{share:.0%}")
+    wanted = f"shares, {share:.0%}" if title else "shares"
+    if ax.get_title() != wanted:
+        ax.set_title(wanted)  # a structural change: the whole figure is drawn
+    return f"minority share {share:.0%}"
+
+
+def make_plain_updating_view(**kwargs):
+    parts = build_plain_figure()
+    view = hw.interactive_figure(
+        lambda share, title: update_plain(parts, share, title),
+        figure=parts[0],
+        share=widgets.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.1, description="minority share"),
+        title=widgets.Checkbox(value=False, description="title in the title"),
+        **kwargs,
+    )
+    return view, parts
+
+
+def fresh_plain_png(share, title=False):
+    parts = build_plain_figure()
+    update_plain(parts, share, title)
+    return hw.figure_to_png(parts[0], dpi=parts[0].dpi)
+
+
+def test_changed_data_artists_are_found_and_redrawn_alone_and_match_a_fresh_drawing():
+    with plt.style.context("default"):
+        view, (fig, ax, bars, line, label) = make_plain_updating_view()
+        assert not any(artist.get_animated() for artist in fig.findobj())
+        # the bars overlap the frame and the grid, and cross the line: the pixels must still match
+        for share in [0.3, 0.9, 1.0, 0.0, 0.6]:
+            view.set_values(share=share)
+            np.testing.assert_array_equal(pixels(view.image.value), pixels(fresh_plain_png(share)), err_msg=f"share {share}")
+        assert view.full_draw_count == 2  # the first drawing, then once more when the layer was found
+        assert set(view._blitter.layer) == {bars[0], bars[1], line, label}
+        assert not any(artist.get_animated() for artist in fig.findobj())  # nothing left animated
+
+
+def test_a_structural_change_draws_the_whole_figure_and_stays_right():
+    with plt.style.context("default"):
+        view, _ = make_plain_updating_view()
+        view.set_values(share=0.3)
+        before = view.full_draw_count
+        view.set_values(share=0.4, title=True)
+        assert view.full_draw_count == before + 1
+        np.testing.assert_array_equal(pixels(view.image.value), pixels(fresh_plain_png(0.4, True)))
+        view.set_values(share=0.7, title=False)  # the title changes back: whole figure again
+        np.testing.assert_array_equal(pixels(view.image.value), pixels(fresh_plain_png(0.7, False)))
+
+
+def test_limits_that_move_draw_the_whole_figure():
+    fig = Figure(figsize=(3, 2), dpi=60)
+    ax = fig.add_subplot()
+    (line,) = ax.plot([0, 1], [0, 1])
+
+    def update(top):
+        line.set_ydata([0, top])
+        ax.set_ylim(0, top)  # the ticks change with the limits
+        return None
+
+    view = hw.interactive_figure(update, figure=fig, top=widgets.IntSlider(value=1, min=1, max=5, description="top"))
+    for top in [2, 3, 4]:
+        view.set_values(top=top)
+    assert view.full_draw_count == 4
+
+
+# ---------------------------------------------------------------- the background thread
+
+
+@pytest.fixture
+def front_end():
+    """Changes made by the test act as changes from a browser: no cell is executing."""
+    hw._BACKGROUND.attach()
+    yield hw._BACKGROUND
+    hw._BACKGROUND.detach()
+
+
+def settle():
+    assert hw.wait_until_idle(timeout=30), "the background thread did not finish"
+
+
+def test_no_drawing_ahead_without_a_front_end():
+    view, calls = make_view()
+    assert not hw._BACKGROUND.from_front_end()
+    view.controls["share"].value = 0.2  # code in a cell (or nbclient) changed it: drawn now, nothing ahead
+    assert calls == [(0.1, "a"), (0.2, "a")] and view.ahead_count == 0
+    assert hw._BACKGROUND._thread is None or not hw._BACKGROUND._requests
+
+
+def test_front_end_changes_draw_ahead_in_the_direction_of_motion(front_end):
+    view, calls = make_view()
+    view.controls["share"].value = 0.2  # moving up: 0.3, 0.4, 0.5 ahead, then 0.1 behind (cached)
+    settle()
+    assert view.shown_values == {"share": 0.2, "kind": "a"} and view.caption_text == "a: minority share 20%"
+    assert calls == [(0.1, "a"), (0.2, "a"), (0.3, "a"), (0.4, "a"), (0.5, "a")]
+    assert view.ahead_count == 3
+    drawn = view.render_count
+    view.controls["share"].value = 0.3  # a cache hit, ready before the student pressed the key
+    settle()
+    assert view.caption_text == "a: minority share 30%" and view.render_count == drawn
+    view.controls["kind"].value = "b"  # another control: its neighbours, the others held
+    settle()
+    assert calls[-1] == (0.3, "b") and view.caption_text == "b: minority share 30%"
+
+
+def test_a_cell_execution_holds_the_background_thread(front_end):
+    view, calls = make_view()
+    with front_end.cell():
+        view.controls["share"].value = 0.4  # inside a cell: drawn at once, in this thread
+        assert view.caption_text == "a: minority share 40%"
+    assert view.ahead_count == 0
+    view.controls["share"].value = 0.3
+    with front_end.cell():
+        time.sleep(0.3)  # longer than the delay before drawing ahead
+        ahead_during_cell = view.ahead_count
+    settle()
+    assert ahead_during_cell == 0 and view.ahead_count > 0
+
+
+def test_changes_during_a_drawing_are_coalesced_latest_wins(front_end):
+    import threading
+
+    release = threading.Event()
+    view, calls = make_view(cache_size=0)
+
+    original = view._render
+
+    def slow(share, kind):
+        if share == 0.1 and kind == "b":
+            release.wait(10)  # the first drawing of the drag takes long
+        return original(share, kind)
+
+    view._render = slow
+    view.controls["kind"].value = "b"  # starts drawing (0.1, b) and blocks
+    deadline = time.monotonic() + 10
+    while not front_end.busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for share in [0.2, 0.3, 0.4, 0.5]:  # a drag goes on meanwhile
+        view.controls["share"].value = share
+    release.set()
+    settle()
+    assert (0.2, "b") not in calls and (0.3, "b") not in calls and (0.4, "b") not in calls
+    assert calls[:3] == [(0.1, "a"), (0.1, "b"), (0.5, "b")]
+    assert view.shown_values == {"share": 0.5, "kind": "b"} and view.caption_text == "b: minority share 50%"
+
+
+def test_drawing_ahead_leaks_no_pyplot_figure_and_keeps_errors_for_later(front_end):
+    import warnings as _warnings
+
+    def render(share):
+        fig, ax = plt.subplots(figsize=(3, 2))  # pyplot, as some lessons do
+        plt.figure()  # and a stray one it forgets
+        if share >= 0.4:
+            raise ValueError("too large")
+        if share == 0.3:
+            _warnings.warn("odd share", UserWarning, stacklevel=2)
+        ax.bar(["a", "b"], [1 - share, share])
+        return fig
+
+    plt.close("all")
+    view = hw.interactive_figure(
+        render, share=widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.1, description="share")
+    )
+    assert plt.get_fignums() == []  # the first drawing (in this thread) left nothing open
+    view.controls["share"].value = 0.2  # ahead: 0.3 (warns), 0.4 and 0.5 (raise), 0.1 (cached)
+    settle()
+    assert plt.get_fignums() == [], "a figure drawn in the background is still open in pyplot"
+    assert view.ahead_count == 3 and view.last_error is None  # a failure ahead is not shown
+    cached = {dict(key)["share"] for key in view._cache}
+    assert cached == {0.1, 0.2}  # neither the warning nor the errors were cached
+    with pytest.warns(UserWarning, match="odd share"):  # reached: drawn now, and it warns as it should
+        view.controls["share"].value = 0.3
+        settle()
+    view.controls["share"].value = 0.4  # reached: now the error shows
+    settle()
+    assert view.last_error == "ValueError: too large (with share=0.4)"
+    assert plt.get_fignums() == []
