@@ -82,7 +82,9 @@ def check_scores(scores, name: str, *, length: int, probabilities: bool = False)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     if probabilities and (array.min() < 0 or array.max() > 1):
-        raise ValueError(f"{name} must be probabilities in [0, 1], got values in [{array.min():.3g}, {array.max():.3g}]")
+        raise ValueError(
+            f"{name} must be probabilities in [0, 1], got values in [{array.min():.3g}, {array.max():.3g}]"
+        )
     return array
 
 

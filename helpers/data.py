@@ -285,7 +285,7 @@ def _simulate_payments(
     # Stolen cards: a week of large payments at far-away terminals, often at night.
     victims = rng.choice(n_customers, size=max(1, n_stolen // 5), replace=False)
     victim = rng.choice(victims, size=n_stolen)
-    theft_day = dict(zip(victims.tolist(), rng.integers(0, n_days - 7, size=victims.size).tolist()))
+    theft_day = dict(zip(victims.tolist(), rng.integers(0, n_days - 7, size=victims.size).tolist(), strict=False))
     start = np.array([theft_day[v] for v in victim.tolist()]) * SECONDS_PER_DAY
     night = rng.random(n_stolen) < 0.5
     hour = np.where(night, rng.uniform(0, 6, n_stolen), rng.uniform(6, 24, n_stolen))
@@ -504,18 +504,66 @@ def make_defects(n_parts: int = 20_000, *, random_state: int | np.random.Generat
 # --------------------------------------------------------------------------- intents
 
 INTENT_TEMPLATES = {  # intent: (relative frequency, phrasings, topic words)
-    "check_balance": (300, ["what is my {w} balance", "how much money is in my {w}", "show my {w} balance please"], ["account", "checking", "savings", "current"]),
-    "transfer_money": (200, ["send money to {w}", "transfer funds to my {w}", "move cash to {w} now"], ["savings", "my friend", "another bank", "my landlord"]),
-    "card_payment_declined": (140, ["my card was declined at the {w}", "why was my payment refused at the {w}", "card not working at {w}"], ["shop", "supermarket", "petrol station", "restaurant"]),
-    "lost_card": (90, ["i lost my {w} card", "my {w} card was stolen", "cannot find my {w} card"], ["debit", "credit", "bank", "visa"]),
-    "change_pin": (60, ["how do i change my {w}", "reset the {w} of my card", "i forgot my {w}"], ["pin", "pin code", "card pin", "secret code"]),
-    "open_account": (40, ["i want to open a {w} account", "how to start a {w} account", "create a new {w} account"], ["savings", "joint", "business", "student"]),
-    "exchange_rate": (25, ["what is the {w} exchange rate", "how much is one {w} today", "convert to {w}"], ["euro", "dollar", "pound", "yen"]),
-    "report_fraud": (15, ["there is a {w} payment i did not make", "someone used my card for a {w}", "suspicious {w} on my statement"], ["strange", "unknown", "fraudulent", "online"]),
-    "close_account": (10, ["please close my {w} account", "i want to cancel my {w} account", "end my {w} account"], ["savings", "checking", "old", "joint"]),
-    "update_address": (6, ["i moved to a new {w}", "change the {w} on my profile", "update my {w} details"], ["address", "home", "flat", "house"]),
-    "dispute_charge": (4, ["i was charged twice for the {w}", "refund the double {w} charge", "wrong amount taken for {w}"], ["hotel", "ticket", "order", "subscription"]),
-    "travel_notice": (2, ["i am travelling to {w} next week", "tell the bank i will be in {w}", "using my card in {w} soon"], ["spain", "japan", "canada", "brazil"]),
+    "check_balance": (
+        300,
+        ["what is my {w} balance", "how much money is in my {w}", "show my {w} balance please"],
+        ["account", "checking", "savings", "current"],
+    ),
+    "transfer_money": (
+        200,
+        ["send money to {w}", "transfer funds to my {w}", "move cash to {w} now"],
+        ["savings", "my friend", "another bank", "my landlord"],
+    ),
+    "card_payment_declined": (
+        140,
+        ["my card was declined at the {w}", "why was my payment refused at the {w}", "card not working at {w}"],
+        ["shop", "supermarket", "petrol station", "restaurant"],
+    ),
+    "lost_card": (
+        90,
+        ["i lost my {w} card", "my {w} card was stolen", "cannot find my {w} card"],
+        ["debit", "credit", "bank", "visa"],
+    ),
+    "change_pin": (
+        60,
+        ["how do i change my {w}", "reset the {w} of my card", "i forgot my {w}"],
+        ["pin", "pin code", "card pin", "secret code"],
+    ),
+    "open_account": (
+        40,
+        ["i want to open a {w} account", "how to start a {w} account", "create a new {w} account"],
+        ["savings", "joint", "business", "student"],
+    ),
+    "exchange_rate": (
+        25,
+        ["what is the {w} exchange rate", "how much is one {w} today", "convert to {w}"],
+        ["euro", "dollar", "pound", "yen"],
+    ),
+    "report_fraud": (
+        15,
+        ["there is a {w} payment i did not make", "someone used my card for a {w}", "suspicious {w} on my statement"],
+        ["strange", "unknown", "fraudulent", "online"],
+    ),
+    "close_account": (
+        10,
+        ["please close my {w} account", "i want to cancel my {w} account", "end my {w} account"],
+        ["savings", "checking", "old", "joint"],
+    ),
+    "update_address": (
+        6,
+        ["i moved to a new {w}", "change the {w} on my profile", "update my {w} details"],
+        ["address", "home", "flat", "house"],
+    ),
+    "dispute_charge": (
+        4,
+        ["i was charged twice for the {w}", "refund the double {w} charge", "wrong amount taken for {w}"],
+        ["hotel", "ticket", "order", "subscription"],
+    ),
+    "travel_notice": (
+        2,
+        ["i am travelling to {w} next week", "tell the bank i will be in {w}", "using my card in {w} soon"],
+        ["spain", "japan", "canada", "brazil"],
+    ),
 }
 _FILLER = ["", "hi ", "hello ", "please ", "urgent ", "quick question ", "hey "]
 
@@ -595,7 +643,9 @@ def _sha256(path: Path) -> str:
 def _expected_checksums(data_dir: Path) -> dict[str, str]:
     path = data_dir / CHECKSUM_FILE
     if not path.exists():
-        raise DataFileError(f"{CHECKSUM_FILE} is missing from the data folder; regenerate the data with `{REGENERATE_COMMAND}`")
+        raise DataFileError(
+            f"{CHECKSUM_FILE} is missing from the data folder; regenerate the data with `{REGENERATE_COMMAND}`"
+        )
     sums = {}
     for line in path.read_text().splitlines():
         if line.strip():

@@ -54,7 +54,9 @@ def describe_python_requirement(requires_python: str) -> str:
     try:
         specifiers = SpecifierSet(requires_python)
     except InvalidSpecifier:
-        raise ValueError(f"requires_python must be a version specifier such as '>=3.11', got {requires_python!r}") from None
+        raise ValueError(
+            f"requires_python must be a version specifier such as '>=3.11', got {requires_python!r}"
+        ) from None
     if not len(specifiers):
         raise ValueError("requires_python must not be empty")
     parts = []
@@ -72,7 +74,9 @@ def _course_pins(distribution: str) -> tuple[str, dict[str, str]]:
         try:
             requirement = Requirement(line)
         except InvalidRequirement:
-            raise ValueError(f"the course package {distribution!r} declares an unreadable requirement {line!r}") from None
+            raise ValueError(
+                f"the course package {distribution!r} declares an unreadable requirement {line!r}"
+            ) from None
         if requirement.marker is not None and "extra" in str(requirement.marker):
             continue  # the test and instructor extras are not needed to run the lessons
         pinned = [specifier.version for specifier in requirement.specifier if specifier.operator == "=="]
@@ -112,8 +116,10 @@ def check_environment(distribution: str = COURSE_DISTRIBUTION) -> list[str]:
     except metadata.PackageNotFoundError:
         problem = f"the course package {distribution!r} is not installed in this kernel's environment"
         print(f"PROBLEM: {problem}, so its pins cannot be read.")
-        print("Run `make lab` in the course folder (or `pip install --no-deps -e .` there), "
-              "then restart the kernel and run this cell again.")
+        print(
+            "Run `make lab` in the course folder (or `pip install --no-deps -e .` there), "
+            "then restart the kernel and run this cell again."
+        )
         return [problem]
 
     problems = []

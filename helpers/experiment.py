@@ -210,16 +210,23 @@ def run_split(split: int, X, y, *, learners=LEARNERS, strategies=STRATEGIES):
             tuner, chosen = fit_with_validation(strategy, learner, X_train, y_train)
             proba = tuner.estimator_.predict_proba(X_test)[:, 1]
             key = {"split": split, "repeat": split // N_SPLITS, "learner": learner, "strategy": strategy}
-            rows.append({**key, "boosting_params": chosen, "threshold": float(tuner.best_threshold_),
-                         "n_test": len(y_test), "n_fraud_test": int(y_test.sum()),
-                         **score_test_fold(y_test, proba, tuner.best_threshold_)})
+            rows.append(
+                {
+                    **key,
+                    "boosting_params": chosen,
+                    "threshold": float(tuner.best_threshold_),
+                    "n_test": len(y_test),
+                    "n_fraud_test": int(y_test.sum()),
+                    **score_test_fold(y_test, proba, tuner.best_threshold_),
+                }
+            )
             reliability.append(reliability_counts(y_test, proba).assign(**key))
     return rows, pd.concat(reliability, ignore_index=True)
 
 
 def load_results(data_dir: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The committed per-fold results and reliability counts, checked against ``SHA256SUMS``."""
-    from helpers.data import _expected_checksums, _sha256, DataFileError
+    from helpers.data import DataFileError, _expected_checksums, _sha256
 
     data_dir = DATA_DIR if data_dir is None else Path(data_dir)
     sums = _expected_checksums(data_dir)
@@ -256,8 +263,11 @@ def main(argv: list[str] | None = None) -> None:
         futures = {pool.submit(_run_split_single_threaded, split): split for split in range(args.splits)}
         for future in futures:  # in split order, so the files do not depend on which process finished first
             outputs[futures[future]] = future.result()
-            print(f"split {futures[future] + 1}/{args.splits} done after {time.perf_counter() - started:.0f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"split {futures[future] + 1}/{args.splits} done after {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     rows = [row for split in sorted(outputs) for row in outputs[split][0]]
     reliability = pd.concat([outputs[split][1] for split in sorted(outputs)], ignore_index=True)
     out = Path(args.data_dir)

@@ -70,7 +70,9 @@ SERIES_COLORS = [
 ]
 CHANCE_STYLE = {"color": "0.35", "linestyle": "--", "linewidth": 1.2}
 # Probability of class 1, from majority blue through white to minority vermillion.
-PROBABILITY_CMAP = LinearSegmentedColormap.from_list("rare_cases_probability", [MAJORITY_COLOR, "#FFFFFF", MINORITY_COLOR])
+PROBABILITY_CMAP = LinearSegmentedColormap.from_list(
+    "rare_cases_probability", [MAJORITY_COLOR, "#FFFFFF", MINORITY_COLOR]
+)
 
 
 def set_course_style() -> None:
@@ -183,11 +185,11 @@ def plot_class_ratio(y, *, ax=None, class_names=None, title: str | None = None):
         colors = [MINORITY_COLOR if c < counts.max() * 0.1 else MAJORITY_COLOR for c in counts]
     positions = np.arange(len(labels))
     bars = ax.bar(positions, counts, color=colors, edgecolor="black", linewidth=0.6)
-    for bar, color in zip(bars, colors):
+    for bar, color in zip(bars, colors, strict=False):
         if color == MINORITY_COLOR:  # a second cue besides colour
             bar.set_hatch("//")
     total = counts.sum()
-    for position, count in zip(positions, counts):
+    for position, count in zip(positions, counts, strict=False):
         ax.annotate(
             f"{count:,}\n({count / total:.2%})",
             (position, count),
@@ -541,7 +543,9 @@ def plot_decision_surface(
     if not (x0_min < x0_max and x1_min < x1_max):
         raise ValueError(f"extent must have x0_min < x0_max and x1_min < x1_max, got {tuple(extent)}")
     if threshold is not None:
-        threshold = check_float(threshold, "threshold", min_value=0, max_value=1, min_inclusive=False, max_inclusive=False)
+        threshold = check_float(
+            threshold, "threshold", min_value=0, max_value=1, min_inclusive=False, max_inclusive=False
+        )
     grid_resolution = check_int(grid_resolution, "grid_resolution", min_value=10, max_value=1000)
     alpha = check_float(alpha, "alpha", min_value=0, max_value=1, min_inclusive=False)
     for name, text in (("xlabel", xlabel), ("ylabel", ylabel)):
@@ -550,10 +554,14 @@ def plot_decision_surface(
     xx0, xx1 = np.meshgrid(np.linspace(x0_min, x0_max, grid_resolution), np.linspace(x1_min, x1_max, grid_resolution))
     proba = estimator.predict_proba(np.c_[xx0.ravel(), xx1.ravel()])
     if proba.ndim != 2 or proba.shape[1] != 2:
-        raise ValueError(f"estimator must be a binary classifier (predict_proba with 2 columns), got shape {proba.shape}")
+        raise ValueError(
+            f"estimator must be a binary classifier (predict_proba with 2 columns), got shape {proba.shape}"
+        )
     response = proba[:, 1].reshape(xx0.shape)
     display = DecisionBoundaryDisplay(xx0=xx0, xx1=xx1, n_classes=2, response=response, xlabel=xlabel, ylabel=ylabel)
-    display.plot(ax=_get_ax(ax), plot_method="pcolormesh", cmap=PROBABILITY_CMAP, vmin=0, vmax=1, alpha=alpha, shading="auto")
+    display.plot(
+        ax=_get_ax(ax), plot_method="pcolormesh", cmap=PROBABILITY_CMAP, vmin=0, vmax=1, alpha=alpha, shading="auto"
+    )
     display.boundary_ = None
     if threshold is not None and response.min() < threshold < response.max():
         display.boundary_ = display.ax_.contour(xx0, xx1, response, levels=[threshold], colors="black", linewidths=1.5)
@@ -617,8 +625,15 @@ def plot_calibration(
         display.plot(ax=ax, ref_line=(i == 0), color=SERIES_COLORS[i], marker=markers[i], linewidth=1.6)
         display.counts = counts
         if show_counts:
-            for x, y, count in zip(prob_pred, prob_true, counts):
-                ax.annotate(f"{count:,}", (x, y), xytext=(4, -10), textcoords="offset points", fontsize="x-small", color=SERIES_COLORS[i])
+            for x, y, count in zip(prob_pred, prob_true, counts, strict=False):
+                ax.annotate(
+                    f"{count:,}",
+                    (x, y),
+                    xytext=(4, -10),
+                    textcoords="offset points",
+                    fontsize="x-small",
+                    color=SERIES_COLORS[i],
+                )
         displays[name] = display
     if strategy == "log":
         lowest = min(float(np.min(d.prob_pred)) for d in displays.values())

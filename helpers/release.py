@@ -103,8 +103,11 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
     for index, cell in enumerate(notebook["cells"], start=1):
         source, meta, where = _source(cell), cell.get("metadata", {}).get("nbgrader"), f"{stem} cell {index}"
         if meta is None:  # nbgrader stops with an error on these (even in prose): reword
-            problems += [f"{where}: '{marker}' outside an exercise cell makes nbgrader fail; reword it"
-                         for marker in (SOLUTION_MARKERS[0], HIDDEN_MARKERS[0]) if marker in source]
+            problems += [
+                f"{where}: '{marker}' outside an exercise cell makes nbgrader fail; reword it"
+                for marker in (SOLUTION_MARKERS[0], HIDDEN_MARKERS[0])
+                if marker in source
+            ]
             continue
         if not isinstance(meta, Mapping):
             problems.append(f"{where}: nbgrader metadata must be a mapping")
@@ -128,13 +131,16 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
             problems.append(f"{where}: grade_id must start with ex{number:02d}_ in lesson {number:02d}")
         part, k, expected = id_match["part"], int(id_match["k"]), PARTS[id_match["part"]]
         if cell.get("cell_type") != expected["cell_type"]:
-            problems.append(f"{where}: a {part} cell must be a {expected['cell_type']} cell, got {cell.get('cell_type')!r}")
+            problems.append(
+                f"{where}: a {part} cell must be a {expected['cell_type']} cell, got {cell.get('cell_type')!r}"
+            )
         for flag in ("grade", "solution", "locked"):
             if meta.get(flag, False) is not expected[flag]:
                 problems.append(f"{where}: '{flag}' must be {expected[flag]} on a {part} cell, got {meta.get(flag)!r}")
         points = meta.get("points")
-        if part == "tests" and (isinstance(points, bool) or not isinstance(points, (int, float))
-                                or not 0 < points < math.inf):
+        if part == "tests" and (
+            isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points < math.inf
+        ):
             problems.append(f"{where}: a test cell needs 'points' > 0, got {points!r}")
         problems += [f"{where}: {problem}" for problem in _marker_problems(cell, source, part)]
         exercises.setdefault(k, {})[part] = (index, cell, meta)
@@ -258,9 +264,16 @@ def autograde(
             _grade(course_dir, pairs)
     else:
         command = [sys.executable, "-m", "helpers.release", "grade-worker", str(course_dir)]
-        workers = [subprocess.Popen(command + [f"{a}/{s}" for a, s in pairs[i::jobs]], env=None if env is None
-                                    else dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                   for i in range(jobs)]
+        workers = [
+            subprocess.Popen(
+                command + [f"{a}/{s}" for a, s in pairs[i::jobs]],
+                env=None if env is None else dict(env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for i in range(jobs)
+        ]
         failures = [out for worker in workers if (out := worker.communicate()[0]) is not None and worker.returncode]
         if failures:
             raise RuntimeError("autograding failed:\n" + "\n".join(failures))
@@ -280,9 +293,13 @@ def scores(course_dir: str | os.PathLike = "release"):
 
     coursedir = _coursedir(_course_dir(course_dir))
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
-        rows = [(submission.student.id, assignment.name, grade.name, grade.score, grade.max_score)
-                for assignment in gradebook.assignments for submission in assignment.submissions
-                for notebook in submission.notebooks for grade in notebook.grades]
+        rows = [
+            (submission.student.id, assignment.name, grade.name, grade.score, grade.max_score)
+            for assignment in gradebook.assignments
+            for submission in assignment.submissions
+            for notebook in submission.notebooks
+            for grade in notebook.grades
+        ]
     return pd.DataFrame(rows, columns=SCORE_COLUMNS).sort_values(SCORE_COLUMNS[:3], ignore_index=True)
 
 
@@ -311,7 +328,7 @@ def hide_hidden_tests(notebook, resources):
 
     had_hidden = [HIDDEN_MARKERS[0] in cell.source for cell in notebook.cells]
     notebook, resources = ClearHiddenTests().preprocess(notebook, resources)
-    for cell, hidden in zip(notebook.cells, had_hidden):
+    for cell, hidden in zip(notebook.cells, had_hidden, strict=False):
         for output in cell.get("outputs", []) if hidden else []:
             if output.output_type == "error":
                 output.traceback = [f"{output.ename}: {output.evalue}"]
@@ -454,8 +471,9 @@ def _grade(course_dir: Path, pairs: Iterable[tuple[str, str]]) -> None:
     for assignment, student in pairs:
         started = time.perf_counter()
         try:
-            _run_nbgrader(course_dir, Autograde, assignment_id=assignment, student_id=student, force=True,
-                          create_student=True)
+            _run_nbgrader(
+                course_dir, Autograde, assignment_id=assignment, student_id=student, force=True, create_student=True
+            )
         except RuntimeError as error:
             failures.append(f"{student}/{assignment}: {error}")
         with open(course_dir / "grading_times.csv", "a") as log:  # one short line per write: appends do not mix
@@ -521,14 +539,19 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             course = build_release(getattr(args, "notebooks", "notebooks"), getattr(args, "course", "release"))
             names = sorted(path.name for path in (course / "release").iterdir())
-            print(f"built {len(names)} assignments in {time.perf_counter() - started:.1f} s: {', '.join(names)}\n"
-                  f"student release: {course / 'release'}   (instructors: see docs/instructors.md)")
+            print(
+                f"built {len(names)} assignments in {time.perf_counter() - started:.1f} s: {', '.join(names)}\n"
+                f"student release: {course / 'release'}   (instructors: see docs/instructors.md)"
+            )
             return 0
         if args.command == "grade-worker":
             return _grade(_course_dir(args.course), [tuple(pair.split("/", 1)) for pair in args.pairs]) or 0
         grade = args.command == "autograde"
-        table = autograde(args.course, args.submissions, students=args.student, jobs=args.jobs) if grade else \
-            scores(args.course)
+        table = (
+            autograde(args.course, args.submissions, students=args.student, jobs=args.jobs)
+            if grade
+            else scores(args.course)
+        )
     except (ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -307,7 +307,9 @@ class _Blitter:
     @staticmethod
     def _overlaps(element, boxes, renderer) -> bool:
         try:
-            extent = element.get_tightbbox(renderer) if isinstance(element, Axes) else element.get_window_extent(renderer)
+            extent = (
+                element.get_tightbbox(renderer) if isinstance(element, Axes) else element.get_window_extent(renderer)
+            )
         except Exception:  # noqa: BLE001 - an artist that cannot say where it is: assume it overlaps
             return True
         return extent is None or any(extent.overlaps(box) for box in boxes)
@@ -317,7 +319,12 @@ class _Blitter:
         return {
             "figure": [id(c) for c in fig.get_children()],
             "axes": {
-                id(ax): ([id(c) for c in ax.get_children()], ax.get_xlim(), ax.get_ylim(), tuple(ax.get_position().bounds))
+                id(ax): (
+                    [id(c) for c in ax.get_children()],
+                    ax.get_xlim(),
+                    ax.get_ylim(),
+                    tuple(ax.get_position().bounds),
+                )
                 for ax in fig.axes
             },
         }
@@ -652,7 +659,7 @@ class InteractiveFigure(widgets.VBox):
         self.shown_values: dict = {}
         self._quiet = False  # set_values is changing the controls: no redraw per control
         self.controls = dict(controls)
-        for name, control in self.controls.items():
+        for control in self.controls.values():
             control.style.description_width = "initial"
             control.observe(self._on_change, names="value")
         self._names = {id(control): name for name, control in self.controls.items()}
@@ -720,7 +727,9 @@ class InteractiveFigure(widgets.VBox):
         if n_states > max_states:
             raise ValueError(f"the controls have {n_states} combinations of values, more than max_states={max_states}")
         if n_states > self._cache_size:
-            raise ValueError(f"the controls have {n_states} combinations of values, more than cache_size={self._cache_size}")
+            raise ValueError(
+                f"the controls have {n_states} combinations of values, more than cache_size={self._cache_size}"
+            )
         current = self.values
         before = self.render_count
         for combination in itertools.product(*choices):

@@ -67,6 +67,7 @@ OUT = Path(__file__).resolve().parent / "BENCHMARK.md"
 TARGET_MEDIAN_MS = 100
 TARGET_P95_MS = 150
 
+
 @dataclass
 class ControlResult:
     notebook: str
@@ -231,8 +232,7 @@ def measure_notebook(page, lab, relative_path: str, steps: int, pause: float) ->
                 f"  {relative_path} fig {index + 1} {control.label}: first visits {_ms(_median(result.forward))} / "
                 f"{_ms(_p95(result.forward))} ms ({result.forward_drawn}/{len(result.forward)} drawn), "
                 f"back and forth {_ms(_median(result.back))} / {_ms(_p95(result.back))} ms, "
-                f"drag settle {_ms(result.drag_settle_ms)} ms"
-                + (f"  ERROR {result.error}" if result.error else ""),
+                f"drag settle {_ms(result.drag_settle_ms)} ms" + (f"  ERROR {result.error}" if result.error else ""),
                 flush=True,
             )
     return results
@@ -302,7 +302,11 @@ def render_section(
         f"- when: {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}",
         f"- machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
         f"load average {loads[0][0]:.1f} before / {loads[1][0]:.1f} after (1 min): "
-        + ("**loaded** (other work was running; the times are inflated)" if max(loads[0][0], loads[1][0]) > 1.5 else "quiet"),
+        + (
+            "**loaded** (other work was running; the times are inflated)"
+            if max(loads[0][0], loads[1][0]) > 1.5
+            else "quiet"
+        ),
         f"- software: Python {platform.python_version()}, JupyterLab {jupyterlab.__version__}, "
         f"ipywidgets {ipywidgets.__version__}, matplotlib {matplotlib.__version__}, {chromium_version}",
         f"- first visits: up to {steps} notches forward, {pause:g} s between steps (a student reading); "
@@ -345,7 +349,13 @@ def render_section(
     met = sum(r.meets_target for r in latency)
     lines += ["", f"Controls meeting every target: {met} of {len(latency)}."]
     if runs:
-        lines += ["", f"### Notebook run time (nbclient, median of {runs})", "", "| notebook | median (s) | runs (s) |", "|---|---:|---|"]
+        lines += [
+            "",
+            f"### Notebook run time (nbclient, median of {runs})",
+            "",
+            "| notebook | median (s) | runs (s) |",
+            "|---|---:|---|",
+        ]
         for name, times in exec_times.items():
             lines.append(f"| {name} | {statistics.median(times):.2f} | {', '.join(f'{t:.2f}' for t in times)} |")
     lines += ["", "### make test", ""]
@@ -353,7 +363,9 @@ def render_section(
         lines.append("Not measured in this run (`BENCH_MAKE_TEST=1 make bench` measures it).")
     else:
         seconds, code = make_test
-        lines.append(f"`make test` wall time: {seconds:.0f} s (exit code {code}: {'green' if code == 0 else 'failed'}).")
+        lines.append(
+            f"`make test` wall time: {seconds:.0f} s (exit code {code}: {'green' if code == 0 else 'failed'})."
+        )
     lines.append(END)
     return "\n".join(lines)
 
@@ -361,7 +373,9 @@ def render_section(
 def write_section(path: Path, section: str) -> None:
     """Put ``section`` between the widget markers of ``path``, keeping every other marked section."""
     text = path.read_text() if path.exists() else ""
-    blocks = [m.group(0) for m in re.finditer(r"<!-- (?!widgets:)([\w-]+):start -->.*?<!-- \1:end -->", text, flags=re.S)]
+    blocks = [
+        m.group(0) for m in re.finditer(r"<!-- (?!widgets:)([\w-]+):start -->.*?<!-- \1:end -->", text, flags=re.S)
+    ]
     if START in text and END in text:
         head, rest = text.split(START, 1)
         tail = rest.split(END, 1)[1]
@@ -376,8 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20, help="notches per control and measurement (default 20)")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between first-visit steps (default 1.0)")
     parser.add_argument("--runs", type=int, default=3, help="nbclient executions per notebook (default 3; 0: none)")
-    parser.add_argument("--make-test", action="store_true", default=os.environ.get("BENCH_MAKE_TEST") == "1",
-                        help="also time `make test` (or set BENCH_MAKE_TEST=1)")
+    parser.add_argument(
+        "--make-test",
+        action="store_true",
+        default=os.environ.get("BENCH_MAKE_TEST") == "1",
+        help="also time `make test` (or set BENCH_MAKE_TEST=1)",
+    )
     parser.add_argument("--notebooks", nargs="*", default=None, help="only these notebooks (names or NN prefixes)")
     parser.add_argument("--extra", nargs="*", type=Path, default=[], help="notebooks from elsewhere to measure too")
     parser.add_argument("--helpers", type=Path, default=None, help="measure with this helpers/ folder instead")

@@ -45,17 +45,21 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+from toy_lessons import grade_id  # noqa: E402
+
 from helpers.refresh import execute_notebook, kernel_environment  # noqa: E402
 from helpers.release import autograde, build_release, exercise_points, lesson_notebooks  # noqa: E402
-from toy_lessons import grade_id  # noqa: E402
 
 OUT = HERE / "BENCHMARK.md"
 START, END = "<!-- grading:start -->", "<!-- grading:end -->"
 
 
 def shortest_lesson() -> Path:
-    graded = [path for path in lesson_notebooks(HERE.parent / "notebooks")
-              if exercise_points(nbformat.read(path, as_version=4))]
+    graded = [
+        path
+        for path in lesson_notebooks(HERE.parent / "notebooks")
+        if exercise_points(nbformat.read(path, as_version=4))
+    ]
     return min(graded, key=lambda path: sum(c.cell_type == "code" for c in nbformat.read(path, as_version=4).cells))
 
 
@@ -72,14 +76,20 @@ def class_submissions(course: Path, assignment: str, n_students: int, folder: Pa
         elif i == 1:
             removed = set(solutions)
         else:  # one or two exercises left out, rotating through the lesson
-            removed = {solutions[i % len(solutions)]} | ({solutions[(i // 2) % len(solutions)]} if i % 3 == 0 else set())
+            removed = {solutions[i % len(solutions)]} | (
+                {solutions[(i // 2) % len(solutions)]} if i % 3 == 0 else set()
+            )
         student = f"s{i:02d}"
         notebook = nbformat.reads(nbformat.writes(source), as_version=4)
         for cell in notebook.cells:
             if grade_id(cell) in removed:
                 cell.source = stubs[grade_id(cell)]
-        notebook.cells.insert(0, nbformat.v4.new_code_cell(
-            f"with open({str(log)!r}, 'a') as _log:\n    _log.write({student!r} + '\\n')", id="graded-log"))
+        notebook.cells.insert(
+            0,
+            nbformat.v4.new_code_cell(
+                f"with open({str(log)!r}, 'a') as _log:\n    _log.write({student!r} + '\\n')", id="graded-log"
+            ),
+        )
         (folder / student / assignment).mkdir(parents=True)
         nbformat.write(notebook, folder / student / assignment / f"{assignment}.ipynb")
         plan[student] = removed
@@ -108,18 +118,25 @@ def grade_class(notebook: Path, n_students: int, work: Path, jobs: int = 1) -> d
         rows = table[table.student == student]
         if sorted(rows.exercise) != sorted(points) or rows.score.isna().any():
             problems.append(f"{student}: gradebook rows {sorted(rows.exercise)}")
-        scored = dict(zip(rows.exercise, rows.score))
+        scored = dict(zip(rows.exercise, rows.score, strict=False))
         for solution_id in plan[student]:
             if scored.get(solution_id.removesuffix("_solution") + "_tests") != 0:
                 problems.append(f"{student}: unanswered {solution_id} scored {scored.get(solution_id)}")
-    if dict(zip(*[table[table.student == "s00"][c] for c in ("exercise", "score")])) != points:
+    if dict(zip(*[table[table.student == "s00"][c] for c in ("exercise", "score")], strict=False)) != points:
         problems.append("s00 (every answer) did not score full marks")
     if table[table.student == "s01"].score.sum() != 0:
         problems.append("s01 (the blank release) did not score zero")
     with open(course / "grading_times.csv") as handle:
         seconds = [float(row[2]) for row in csv.reader(handle)]
-    return {"lesson": assignment, "students": n_students, "jobs": jobs, "total": total, "seconds": seconds,
-            "problems": problems, "graded": len(seconds)}
+    return {
+        "lesson": assignment,
+        "students": n_students,
+        "jobs": jobs,
+        "total": total,
+        "seconds": seconds,
+        "problems": problems,
+        "graded": len(seconds),
+    }
 
 
 def grade_every_lesson(work: Path) -> list[tuple[str, float, float]]:
@@ -146,23 +163,38 @@ def grade_every_lesson(work: Path) -> list[tuple[str, float, float]]:
 
 
 def render(result: dict | None, lessons: list | None, loads: tuple) -> str:
-    lines = [START, "## Autograding (nbgrader, `make bench-grading`)", "",
-             f"- when: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, "
-             f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
-             f"- load average (1 min) before / after: {loads[0]:.1f} / {loads[1]:.1f}"
-             + (" — the machine was loaded: these times are inflated" if max(loads) > 1.5 else " (idle)"), ""]
+    lines = [
+        START,
+        "## Autograding (nbgrader, `make bench-grading`)",
+        "",
+        f"- when: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, "
+        f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+        f"- load average (1 min) before / after: {loads[0]:.1f} / {loads[1]:.1f}"
+        + (" — the machine was loaded: these times are inflated" if max(loads) > 1.5 else " (idle)"),
+        "",
+    ]
     if result:
         seconds = result["seconds"]
-        lines += [f"A class of {result['students']} submissions of {result['lesson']} through "
-                  f"`helpers.release.autograde` with {result['jobs']} process(es): "
-                  f"{result['total']:.0f} s in all, {result['graded']} submissions graded.", "",
-                  "| per submission | median (s) | min (s) | max (s) |", "|---|---:|---:|---:|",
-                  f"| {result['lesson']} | {statistics.median(seconds):.1f} | {min(seconds):.1f} | {max(seconds):.1f} |",
-                  "", "Nothing lost or graded twice: " + ("yes" if not result["problems"] else
-                                                         "NO — " + "; ".join(result["problems"])), ""]
+        lines += [
+            f"A class of {result['students']} submissions of {result['lesson']} through "
+            f"`helpers.release.autograde` with {result['jobs']} process(es): "
+            f"{result['total']:.0f} s in all, {result['graded']} submissions graded.",
+            "",
+            "| per submission | median (s) | min (s) | max (s) |",
+            "|---|---:|---:|---:|",
+            f"| {result['lesson']} | {statistics.median(seconds):.1f} | {min(seconds):.1f} | {max(seconds):.1f} |",
+            "",
+            "Nothing lost or graded twice: "
+            + ("yes" if not result["problems"] else "NO — " + "; ".join(result["problems"])),
+            "",
+        ]
     if lessons:
-        lines += ["Every lesson's solutions graded alone (serially), next to the same notebook run by nbclient:", "",
-                  "| lesson | autograde (s) | nbclient (s) |", "|---|---:|---:|"]
+        lines += [
+            "Every lesson's solutions graded alone (serially), next to the same notebook run by nbclient:",
+            "",
+            "| lesson | autograde (s) | nbclient (s) |",
+            "|---|---:|---:|",
+        ]
         lines += [f"| {name} | {graded:.1f} | {plain:.1f} |" for name, graded, plain in lessons]
         lines += [f"| all | {sum(r[1] for r in lessons):.0f} | {sum(r[2] for r in lessons):.0f} |", ""]
     return "\n".join(lines + [END])

@@ -31,6 +31,7 @@ The pieces, in the order they are used:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -320,10 +321,12 @@ class LabServer:
             try:
                 self.api("GET", "/api/status")
                 break
-            except OSError:
+            except OSError as error:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"JupyterLab did not answer within {self.startup_timeout} s:\n{self.log_tail()}")
+                    raise RuntimeError(
+                        f"JupyterLab did not answer within {self.startup_timeout} s:\n{self.log_tail()}"
+                    ) from error
                 time.sleep(0.1)  # polling a port: there is no event to wait on
 
     def log_tail(self, n_chars: int = 4000) -> str:
@@ -382,16 +385,12 @@ class LabServer:
                 self.process.wait(timeout=5)
         leftovers = [p for p in self._known.values() if _alive(p)]
         for proc in leftovers:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 proc.terminate()
-            except psutil.NoSuchProcess:
-                pass
         _, still = psutil.wait_procs(leftovers, timeout=5)
         for proc in still:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 proc.kill()
-            except psutil.NoSuchProcess:
-                pass
         psutil.wait_procs(still, timeout=5)
         if self._log is not None:
             self._log.close()
@@ -839,7 +838,11 @@ def drag_slider(page, box, control: Control, figure_index: int, *, seconds: floa
         raise BrowserCheckError(f"the drag of {control.label!r} saw no press or no release")
     during = [t for t in record["changes"] if record["down"] <= t <= record["up"]]
     after = [t for t in record["changes"] if t > record["up"]]
-    return Drag(redraws=len(during), seconds=(record["up"] - record["down"]) / 1000, settle_ms=(after[-1] - record["up"]) if after else 0.0)
+    return Drag(
+        redraws=len(during),
+        seconds=(record["up"] - record["down"]) / 1000,
+        settle_ms=(after[-1] - record["up"]) if after else 0.0,
+    )
 
 
 def same_text(a: str, b: str) -> bool:

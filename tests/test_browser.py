@@ -141,8 +141,7 @@ def check_widgets_in_browser(
         expected = [control["description"] for control in figure["controls"]]
         found = [control.label for control in controls]
         assert len(found) == len(expected) and all(map(b.same_text, found, expected)), (
-            f"{relative_path}: figure {index + 1} has controls {expected} in the kernel, "
-            f"but the page shows {found}"
+            f"{relative_path}: figure {index + 1} has controls {expected} in the kernel, but the page shows {found}"
         )
         assert b.same_text(b.dom_caption(box), figure["caption"]), (
             f"{relative_path}: figure {index + 1} shows caption {b.dom_caption(box)!r}, "
@@ -162,7 +161,9 @@ def check_widgets_in_browser(
                 if probe["error"]:
                     b.cancel_step(page)
                     _check_error_shown(page, box, probe["error"], at)
-                    raise AssertionError(f"{where}: at {probe['values'][spec['name']]} the kernel raised {probe['error']}")
+                    raise AssertionError(
+                        f"{where}: at {probe['values'][spec['name']]} the kernel raised {probe['error']}"
+                    )
                 if probe["png"] != previous["png"]:
                     try:
                         b.finish_step(page, box, pending, timeout_ms=step_timeout_ms)
@@ -214,7 +215,9 @@ def _check_error_shown(page, box, error: str, where: str) -> None:
             polling=50,
         )
     except b.PlaywrightTimeoutError as exc:
-        raise AssertionError(f"{where}: the kernel has the error {error!r} but the widget shows {b.dom_error(box)!r}") from exc
+        raise AssertionError(
+            f"{where}: the kernel has the error {error!r} but the widget shows {b.dom_error(box)!r}"
+        ) from exc
 
 
 def _check_caption(page, box, expected: str, where: str) -> None:

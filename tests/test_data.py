@@ -71,9 +71,10 @@ def test_transactions_fraud_process():
     # each scenario leaves the trace the card describes
     assert by_scenario["amount_to_customer_mean"].median()["stolen_card"] > 2.5
     assert by_scenario["amount"].max()["card_testing"] <= 3.0
-    assert by_scenario["terminal_fraud_rate_7d"].mean()["compromised_terminal"] > 10 * by_scenario[
-        "terminal_fraud_rate_7d"
-    ].mean()["none"]
+    assert (
+        by_scenario["terminal_fraud_rate_7d"].mean()["compromised_terminal"]
+        > 10 * by_scenario["terminal_fraud_rate_7d"].mean()["none"]
+    )
     assert frame["timestamp"].is_monotonic_increasing
 
 
@@ -208,7 +209,10 @@ def test_next_period_is_the_same_world_later(history_and_next):
     # the same customers and terminals: each customer's home-terminal distances are the history's
     assert set(future["customer_id"]) <= set(history["customer_id"])
     assert set(future["terminal_id"]) <= set(range(history["terminal_id"].max() + 1))
-    genuine = lambda frame: frame[frame["fraud_scenario"] == "none"]
+
+    def genuine(frame):
+        return frame[frame["fraud_scenario"] == "none"]
+
     both = pd.concat([genuine(history), genuine(future)])
     spread = both.groupby(["customer_id", "terminal_id"])["distance_from_home"].nunique()
     assert (spread == 1).all(), "a customer-terminal pair has two distances: the map changed"
@@ -224,7 +228,9 @@ def test_next_period_features_see_the_history(history_and_next):
     # customers who paid in the history's last week start the period with a past, not from zero
     assert (first_day["customer_n_tx_7d"] > first_day["customer_n_tx_1d"]).mean() > 0.9
     alone = data.make_transactions(33_333, n_days=30, random_state=1)
-    assert (first_day["customer_n_tx_7d"].mean()) > 2 * alone.loc[alone["timestamp"] < "2025-04-02", "customer_n_tx_7d"].mean()
+    assert (first_day["customer_n_tx_7d"].mean()) > 2 * alone.loc[
+        alone["timestamp"] < "2025-04-02", "customer_n_tx_7d"
+    ].mean()
 
 
 def test_continuation_replays_the_committed_history():
@@ -244,7 +250,10 @@ def test_reporting_delay_changes_only_the_terminal_columns():
     pd.testing.assert_frame_equal(delayed[other], instant[other])
     skimmed = delayed["fraud_scenario"] == "compromised_terminal"
     # known at once, a skimmer's earlier frauds light up the terminal; with a week's delay, mostly not yet
-    assert instant.loc[skimmed, "terminal_fraud_rate_7d"].mean() > 2 * delayed.loc[skimmed, "terminal_fraud_rate_7d"].mean()
+    assert (
+        instant.loc[skimmed, "terminal_fraud_rate_7d"].mean()
+        > 2 * delayed.loc[skimmed, "terminal_fraud_rate_7d"].mean()
+    )
     # the current payment's own label never enters the feature, even without delay
     seconds = (pd.to_datetime(instant["timestamp"]) - data.START_DATE).dt.total_seconds().to_numpy()
     for row in np.flatnonzero(skimmed.to_numpy())[:25]:
@@ -258,14 +267,23 @@ def test_reporting_delay_changes_only_the_terminal_columns():
 def test_compromise_knobs_change_the_skimmer_scenario():
     short = data.make_transactions(20_000, random_state=8, compromise_days=3)
     long = data.make_transactions(20_000, random_state=8, compromise_days=28)
-    count = lambda frame: (frame["fraud_scenario"] == "compromised_terminal").sum()
+
+    def count(frame):
+        return (frame["fraud_scenario"] == "compromised_terminal").sum()
+
     # the generator keeps the fraud share near its target: fewer terminals skimmed for longer
     assert abs(count(short) - count(long)) < 0.5 * max(count(short), count(long))
-    skimmed_terminals = lambda frame: frame.loc[frame["fraud_scenario"] == "compromised_terminal", "terminal_id"].nunique()
+
+    def skimmed_terminals(frame):
+        return frame.loc[frame["fraud_scenario"] == "compromised_terminal", "terminal_id"].nunique()
+
     assert skimmed_terminals(short) > 2 * skimmed_terminals(long)
     heavy = data.continue_transactions(30, compromise_share=1.0, random_state=3)
     light = data.continue_transactions(30, compromise_share=0.25, random_state=3)
-    share = lambda frame: frame.groupby("terminal_id")["is_fraud"].max().sum()
+
+    def share(frame):
+        return frame.groupby("terminal_id")["is_fraud"].max().sum()
+
     assert share(light) > share(heavy)  # the same fraud budget spread over more terminals
 
 
@@ -274,12 +292,28 @@ def test_compromise_knobs_change_the_skimmer_scenario():
     [
         (lambda: data.make_transactions(5_000, compromise_days=90), ValueError, "compromise_days must be <= 89"),
         (lambda: data.make_transactions(5_000, compromise_share=0), ValueError, "compromise_share must be > 0"),
-        (lambda: data.make_transactions(5_000, reporting_delay_days=-1), ValueError, "reporting_delay_days must be >= 0"),
-        (lambda: data.make_transactions(5_000, reporting_delay_days=1.5), TypeError, "reporting_delay_days must be an integer"),
+        (
+            lambda: data.make_transactions(5_000, reporting_delay_days=-1),
+            ValueError,
+            "reporting_delay_days must be >= 0",
+        ),
+        (
+            lambda: data.make_transactions(5_000, reporting_delay_days=1.5),
+            TypeError,
+            "reporting_delay_days must be an integer",
+        ),
         (lambda: data.continue_transactions(10), ValueError, "n_days must be >= 15"),
         (lambda: data.continue_transactions(30, n_transactions=10), ValueError, "n_transactions must be >= 1000"),
-        (lambda: data.continue_transactions(30, random_state=np.random.default_rng(0)), TypeError, "random_state must be an integer"),
-        (lambda: data.continue_transactions(30, history_seed=np.random.default_rng(0)), TypeError, "history_seed must be an integer"),
+        (
+            lambda: data.continue_transactions(30, random_state=np.random.default_rng(0)),
+            TypeError,
+            "random_state must be an integer",
+        ),
+        (
+            lambda: data.continue_transactions(30, history_seed=np.random.default_rng(0)),
+            TypeError,
+            "history_seed must be an integer",
+        ),
         (lambda: data.continue_transactions(30, history_seed=-3), ValueError, "history_seed must be >= 0"),
     ],
 )

@@ -33,25 +33,34 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from bench_grading import grade_class
-from helpers.refresh import kernel_environment
-from helpers.release import build_release, exercise_points, scores
 from test_release import LESSONS, find_leaks
 from toy_lessons import TOYS, grade_id, write_toys
+
+from helpers.refresh import kernel_environment
+from helpers.release import build_release, exercise_points, scores
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("exchange")]
 
 COURSE = "rare-cases"
 TOY = TOYS[1]  # 99_toy_scaffold: two exercises, one answer inside a function, hidden tests
-KERNEL_VARIABLES = ("HOME", "IPYTHONDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "MPLCONFIGDIR", "PYTHONHASHSEED",
-                    "PYDEVD_DISABLE_FILE_VALIDATION", "TQDM_DISABLE")
+KERNEL_VARIABLES = (
+    "HOME",
+    "IPYTHONDIR",
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_DATA_DIR",
+    "MPLCONFIGDIR",
+    "PYTHONHASHSEED",
+    "PYDEVD_DISABLE_FILE_VALIDATION",
+    "TQDM_DISABLE",
+)
 
 
 def _shortest_real_lesson() -> Path | None:
     graded = [path for path in LESSONS if exercise_points(nbformat.read(path, as_version=4))]
-    return min(graded, key=lambda p: sum(c.cell_type == "code" for c in nbformat.read(p, as_version=4).cells),
-               default=None)
+    return min(
+        graded, key=lambda p: sum(c.cell_type == "code" for c in nbformat.read(p, as_version=4).cells), default=None
+    )
 
 
 def _missing() -> str | None:
@@ -84,13 +93,28 @@ class Accounts:
         if private:
             hold = base / ".interpreter"
             hold.mkdir()
-            script = (f'mount --bind "{prefix}" "{hold}" && mount -t tmpfs -o mode=755 tmpfs "{private[0]}" && '
-                      f'mkdir -p "{prefix}" && mount --move "{hold}" "{prefix}" && exec "$@"')
+            script = (
+                f'mount --bind "{prefix}" "{hold}" && mount -t tmpfs -o mode=755 tmpfs "{private[0]}" && '
+                f'mkdir -p "{prefix}" && mount --move "{hold}" "{prefix}" && exec "$@"'
+            )
             self.wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh"]
         for name in names:
             home = self.home(name)
-            subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/usr/sbin/nologin",
-                            "--user-group", name], check=True, capture_output=True, text=True)
+            subprocess.run(
+                [
+                    "useradd",
+                    "--no-create-home",
+                    "--home-dir",
+                    str(home),
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    "--user-group",
+                    name,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             self.made.append(name)
             home.mkdir(parents=True)
             shutil.chown(home, name, name)
@@ -104,18 +128,33 @@ class Accounts:
         kernel = kernel_environment(self.home(name))  # as root: hand the folders it made to the account
         subprocess.run(["chown", "-R", f"{name}:{name}", str(self.home(name))], check=True)
         env = {key: kernel[key] for key in KERNEL_VARIABLES}
-        return {**env, "USER": name, "LOGNAME": name, "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
-                "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])}
+        return {
+            **env,
+            "USER": name,
+            "LOGNAME": name,
+            "MPLBACKEND": "Agg",
+            "LANG": "C.UTF-8",
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
+        }
 
     def run(self, name: str, *command: str, cwd: Path | None = None, stdin: str | None = None) -> str:
         """Run ``command`` as the account ``name`` (its uid, gid and no other group); its output."""
         uid = subprocess.run(["id", "-u", name], capture_output=True, text=True, check=True).stdout.strip()
         drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
-        result = subprocess.run(self.wrapper + drop + list(command), cwd=cwd or self.home(name), env=self.env(name),
-                                input=stdin, capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            self.wrapper + drop + list(command),
+            cwd=cwd or self.home(name),
+            env=self.env(name),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if result.returncode:
-            raise AssertionError(f"as {name}: {' '.join(command)} failed ({result.returncode}):\n"
-                                 f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+            raise AssertionError(
+                f"as {name}: {' '.join(command)} failed ({result.returncode}):\n"
+                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            )
         return result.stdout + result.stderr
 
     def nbgrader(self, name: str, *args: str, cwd: Path | None = None) -> str:
@@ -170,8 +209,11 @@ def accounts():
 
 def _answer(notebook, source, solution_ids: set[str], signature: str):
     """The fetched notebook with the solutions of ``solution_ids`` typed in and the student's name in a comment."""
-    answers = {grade_id(cell): "\n".join(line for line in cell.source.split("\n") if "SOLUTION" not in line)
-               for cell in source.cells if grade_id(cell) in solution_ids}
+    answers = {
+        grade_id(cell): "\n".join(line for line in cell.source.split("\n") if "SOLUTION" not in line)
+        for cell in source.cells
+        if grade_id(cell) in solution_ids
+    }
     first = True
     for cell in notebook.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
@@ -198,7 +240,8 @@ def test_exchange_end_to_end(accounts, tmp_path):
         config_dir = accounts.home(student) / ".jupyter"
         config_dir.mkdir()
         (config_dir / "nbgrader_config.py").write_text(
-            f'c = get_config()\nc.Exchange.root = "{exchange}"\nc.CourseDirectory.course_id = "{COURSE}"\n')
+            f'c = get_config()\nc.Exchange.root = "{exchange}"\nc.CourseDirectory.course_id = "{COURSE}"\n'
+        )
         shutil.chown(config_dir, student, student)
         shutil.chown(config_dir / "nbgrader_config.py", student, student)
     assignments = [path.stem for path in notebooks]
@@ -227,8 +270,10 @@ def test_exchange_end_to_end(accounts, tmp_path):
         accounts.nbgrader(full, "submit", real.stem)
     for student in (full, partial):
         accounts.nbgrader(student, "submit", TOY)
-    due = dt.datetime.now(dt.timezone.utc)  # after two students handed in, before the third
-    accounts.nbgrader(instructor, "db", "assignment", "add", TOY, f"--duedate={due:%Y-%m-%d %H:%M:%S.%f} UTC", cwd=course)
+    due = dt.datetime.now(dt.UTC)  # after two students handed in, before the third
+    accounts.nbgrader(
+        instructor, "db", "assignment", "add", TOY, f"--duedate={due:%Y-%m-%d %H:%M:%S.%f} UTC", cwd=course
+    )
     accounts.nbgrader(late, "submit", TOY)
 
     for name in assignments:
@@ -242,13 +287,15 @@ def test_exchange_end_to_end(accounts, tmp_path):
     points = exercise_points(sources[TOY])
     table = scores(course)
     for student in students:
-        expected = {key: (value if key.replace("_tests", "_solution") in answered[student] else 0.0)
-                    for key, value in points.items()}
+        expected = {
+            key: (value if key.replace("_tests", "_solution") in answered[student] else 0.0)
+            for key, value in points.items()
+        }
         rows = table[(table.student == student) & (table.assignment == TOY)]
-        assert dict(zip(rows.exercise, rows.score)) == expected, student
+        assert dict(zip(rows.exercise, rows.score, strict=False)) == expected, student
     if real:
         rows = table[(table.student == full) & (table.assignment == real.stem)]
-        assert dict(zip(rows.exercise, rows.score)) == exercise_points(sources[real.stem])
+        assert dict(zip(rows.exercise, rows.score, strict=False)) == exercise_points(sources[real.stem])
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE) as gradebook:

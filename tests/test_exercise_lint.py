@@ -12,9 +12,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from toy_lessons import exercise_cells
 
 from helpers.release import exercise_points, lesson_notebooks, lint_notebook, lint_notebooks, main
-from toy_lessons import exercise_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = lesson_notebooks(ROOT / "notebooks")
@@ -30,8 +30,13 @@ def toy_lesson(number: int = 1, n_exercises: int = 3) -> nbformat.NotebookNode:
     ]
     for k in range(1, n_exercises + 1):
         notebook.cells += exercise_cells(
-            number, k, title=f"count the positives, take {k}", points=k, task="How many positives are there?",
-            solution=f"answer_{k} = sum(labels)", tests=f"assert isinstance(answer_{k}, int)",
+            number,
+            k,
+            title=f"count the positives, take {k}",
+            points=k,
+            task="How many positives are there?",
+            solution=f"answer_{k} = sum(labels)",
+            tests=f"assert isinstance(answer_{k}, int)",
             hidden_tests=f"assert answer_{k} == 2",
         )
     return notebook
@@ -91,7 +96,11 @@ def test_exercise_cells_follow_the_contract():
     task, solution, tests = exercise_cells(4, 2, title="t", points=1.5, task="x", solution="y = 1", tests="assert y")
     assert task.source.startswith("### Exercise 04.2 — t (1.5 points)")
     assert task.metadata.nbgrader == {
-        "grade": False, "solution": False, "locked": True, "grade_id": "ex04_2_task", "schema_version": 3
+        "grade": False,
+        "solution": False,
+        "locked": True,
+        "grade_id": "ex04_2_task",
+        "schema_version": 3,
     }
     assert solution.metadata.nbgrader["solution"] is True and "### BEGIN SOLUTION" in solution.source
     assert tests.metadata.nbgrader["points"] == 1.5 and "HIDDEN" not in tests.source
@@ -103,30 +112,35 @@ def test_exercise_cells_follow_the_contract():
 def _set(target, **fields):
     def change(notebook):
         cell(notebook, target).metadata.nbgrader.update(fields)
+
     return change
 
 
 def _delete(grade_id, key):
     def change(notebook):
         del cell(notebook, grade_id).metadata.nbgrader[key]
+
     return change
 
 
 def _source(grade_id, source):
     def change(notebook):
         cell(notebook, grade_id).source = source
+
     return change
 
 
 def _remove(grade_id):
     def change(notebook):
         notebook.cells.remove(cell(notebook, grade_id))
+
     return change
 
 
 def _append(new_cell):
     def change(notebook):
         notebook.cells.append(new_cell)
+
     return change
 
 
@@ -134,6 +148,7 @@ def _swap(first, second):
     def change(notebook):
         i, j = notebook.cells.index(cell(notebook, first)), notebook.cells.index(cell(notebook, second))
         notebook.cells[i], notebook.cells[j] = notebook.cells[j], notebook.cells[i]
+
     return change
 
 
@@ -141,6 +156,7 @@ def _as_code(grade_id):
     def change(notebook):
         old = cell(notebook, grade_id)
         notebook.cells[notebook.cells.index(old)] = nbformat.v4.new_code_cell(old.source, metadata=old.metadata)
+
     return change
 
 
@@ -150,6 +166,7 @@ def _renumber(old_k, new_k):
             cell(notebook, f"ex01_{old_k}_{part}").metadata.nbgrader["grade_id"] = f"ex01_{new_k}_{part}"
         task = cell(notebook, f"ex01_{new_k}_task")
         task.source = task.source.replace(f"01.{old_k}", f"01.{new_k}")
+
     return change
 
 
@@ -177,23 +194,28 @@ BROKEN = {
     "nested solution markers": (_source("ex01_1_solution", f"{BEGIN}\n{BEGIN}\nanswer_1 = 2\n{END}"), "nested"),
     "end before begin": (_source("ex01_1_solution", f"{END}\nanswer_1 = 2\n{BEGIN}"), "without 'BEGIN SOLUTION'"),
     "unbalanced hidden tests": (
-        _source("ex01_1_tests", f"assert answer_1\n{BEGIN_HIDDEN}\nassert answer_1 == 2"), "without 'END HIDDEN TESTS'"
+        _source("ex01_1_tests", f"assert answer_1\n{BEGIN_HIDDEN}\nassert answer_1 == 2"),
+        "without 'END HIDDEN TESTS'",
     ),
     "hidden end without begin": (
-        _source("ex01_1_tests", f"assert answer_1\n{END_HIDDEN}"), "without 'BEGIN HIDDEN TESTS'"
+        _source("ex01_1_tests", f"assert answer_1\n{END_HIDDEN}"),
+        "without 'BEGIN HIDDEN TESTS'",
     ),
     "hidden tests in the solution cell": (
         _source("ex01_1_solution", f"{BEGIN}\nanswer_1 = 2\n{END}\n{BEGIN_HIDDEN}\n{END_HIDDEN}"),
         "belong in the test cell",
     ),
     "solution in the test cell": (
-        _source("ex01_1_tests", f"{BEGIN}\nanswer_1 = 2\n{END}\nassert answer_1"), "belong in the solution cell"
+        _source("ex01_1_tests", f"{BEGIN}\nanswer_1 = 2\n{END}\nassert answer_1"),
+        "belong in the solution cell",
     ),
     "markers in a task": (
-        _source("ex01_1_task", f"### Exercise 01.1 — t (1 point)\n{BEGIN}\n{END}"), "task cell must not"
+        _source("ex01_1_task", f"### Exercise 01.1 — t (1 point)\n{BEGIN}\n{END}"),
+        "task cell must not",
     ),
     "hidden tests in a plain cell": (
-        _append(nbformat.v4.new_code_cell(f"{BEGIN_HIDDEN}\nassert True\n{END_HIDDEN}")), "outside an exercise cell"
+        _append(nbformat.v4.new_code_cell(f"{BEGIN_HIDDEN}\nassert True\n{END_HIDDEN}")),
+        "outside an exercise cell",
     ),
     "solution marker in prose": (_append(nbformat.v4.new_markdown_cell(f"Answers sit below `{BEGIN}`.")), "reword it"),
     "graded solution cell": (_set("ex01_1_solution", grade=True), "'grade' must be False"),
@@ -205,10 +227,12 @@ BROKEN = {
     "tests before the solution": (_swap("ex01_1_solution", "ex01_1_tests"), "in that order"),
     "heading missing": (_source("ex01_1_task", "Count the positives."), "must start with '### Exercise 01.1"),
     "heading with the wrong points": (
-        _source("ex01_1_task", "### Exercise 01.1 — count (5 points)"), "states 5 points"
+        _source("ex01_1_task", "### Exercise 01.1 — count (5 points)"),
+        "states 5 points",
     ),
     "heading with the wrong number": (
-        _source("ex01_1_task", "### Exercise 01.2 — count (1 point)"), "says exercise 01.2"
+        _source("ex01_1_task", "### Exercise 01.2 — count (1 point)"),
+        "says exercise 01.2",
     ),
     "solution that is not Python": (_source("ex01_1_solution", f"{BEGIN}\nanswer_1 = (\n{END}"), "not valid Python"),
     "released test cell not Python": (

@@ -10,7 +10,16 @@ from threadpoolctl import threadpool_limits
 from helpers import experiment
 from helpers.data import load_transactions
 
-SCORES = ["roc_auc", "average_precision", "brier", "log_loss", "mean_proba", "cost_tuned", "cost_face_value", "threshold"]
+SCORES = [
+    "roc_auc",
+    "average_precision",
+    "brier",
+    "log_loss",
+    "mean_proba",
+    "cost_tuned",
+    "cost_face_value",
+    "threshold",
+]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +32,9 @@ def test_results_cover_the_whole_design(committed):
     n_splits = experiment.N_SPLITS * experiment.N_REPEATS
     assert len(results) == n_splits * len(experiment.LEARNERS) * len(experiment.STRATEGIES)
     assert sorted(results["split"].unique()) == list(range(n_splits))
-    assert set(results["strategy"]) == set(experiment.STRATEGIES) and set(results["learner"]) == set(experiment.LEARNERS)
+    assert set(results["strategy"]) == set(experiment.STRATEGIES) and set(results["learner"]) == set(
+        experiment.LEARNERS
+    )
     # every test fold is a fifth of the payments with a fifth of the frauds
     assert results["n_test"].between(19_999, 20_001).all() and results["n_fraud_test"].between(102, 103).all()
     # the reliability counts of one repeat add up to every payment and every fraud once

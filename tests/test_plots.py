@@ -139,7 +139,11 @@ def test_reliability_diagram_draws_diagonal():
         (lambda: hp.reliability_curve([0, 1], [0.5, 1.5]), ValueError, "y_prob must be probabilities in [0, 1]"),
         (lambda: hp.reliability_curve([0, 1], [0.5, 0.5], n_bins=1), ValueError, "n_bins must be >= 2"),
         (lambda: hp.reliability_curve([0, 1], [0.5, 0.5], strategy="kmeans"), ValueError, "strategy must be one of"),
-        (lambda: hp.scatter_classes(np.zeros((3, 3)), [0, 1, 0]), ValueError, "X must be an array of shape (n_samples, 2)"),
+        (
+            lambda: hp.scatter_classes(np.zeros((3, 3)), [0, 1, 0]),
+            ValueError,
+            "X must be an array of shape (n_samples, 2)",
+        ),
         (lambda: hp.scatter_classes(np.zeros((3, 2)), [0, 1]), ValueError, "y must have one label per row of X"),
         (lambda: hp.scatter_classes(np.zeros((2, 2)), [0, 1], alpha=0), ValueError, "alpha must be > 0"),
         (lambda: hp.plot_class_ratio([]), ValueError, "y must be a non-empty 1-d array"),
@@ -185,7 +189,9 @@ def test_decision_surface_covers_the_extent_and_draws_the_threshold_line():
     display = hp.plot_decision_surface(model, extent, grid_resolution=30, threshold=0.3)
     assert isinstance(display, DecisionBoundaryDisplay)
     assert display.xx0.min() == -6.0 and display.xx0.max() == 7.0 and display.xx1.max() == 8.0
-    np.testing.assert_allclose(display.response, model.predict_proba(np.c_[display.xx0.ravel(), display.xx1.ravel()])[:, 1].reshape(30, 30))
+    np.testing.assert_allclose(
+        display.response, model.predict_proba(np.c_[display.xx0.ravel(), display.xx1.ravel()])[:, 1].reshape(30, 30)
+    )
     assert display.ax_.get_xlim() == (-6.0, 7.0)
     # the line sits where the probability crosses 0.3: points on it have that probability
     vertices = display.boundary_.allsegs[0][0]
@@ -207,7 +213,9 @@ def test_calibration_puts_each_model_on_one_axes_with_counts_per_bin():
     np.testing.assert_allclose(first.prob_true, prob_true)
     np.testing.assert_allclose(first.prob_pred, prob_pred)
     assert first.counts.sum() == 400 and len(first.counts) == len(prob_true)
-    written = sorted(int(t.get_text().replace(",", "")) for t in first.ax_.texts if t.get_color() == hp.SERIES_COLORS[0])
+    written = sorted(
+        int(t.get_text().replace(",", "")) for t in first.ax_.texts if t.get_color() == hp.SERIES_COLORS[0]
+    )
     assert written == sorted(first.counts.tolist())
     assert first.line_.get_color() != second.line_.get_color()
 
@@ -235,13 +243,15 @@ def test_confusion_matrix_from_counts():
 
 
 def test_intervals_are_drawn_where_the_numbers_say():
-    ax = hp.plot_intervals([0.2, 0.5], [0.1, 0.45], [0.3, 0.6], labels=["none", "SMOTE"], reference=0.25, xlabel="recall")
-    (caps_low, caps_high), (bars,) = ax.containers[0][1], ax.containers[0][2]
+    ax = hp.plot_intervals(
+        [0.2, 0.5], [0.1, 0.45], [0.3, 0.6], labels=["none", "SMOTE"], reference=0.25, xlabel="recall"
+    )
+    (_caps_low, _caps_high), (bars,) = ax.containers[0][1], ax.containers[0][2]
     points = ax.containers[0][0].get_xydata()
     assert points.tolist() == [[0.2, 1.0], [0.5, 0.0]]  # first label on top
     segments = sorted(tuple(np.round(s[:, 0], 6)) for s in bars.get_segments())
     assert segments == [(0.1, 0.3), (0.45, 0.6)]
-    rows = {float(tick): label.get_text() for tick, label in zip(ax.get_yticks(), ax.get_yticklabels())}
+    rows = {float(tick): label.get_text() for tick, label in zip(ax.get_yticks(), ax.get_yticklabels(), strict=False)}
     assert rows == {1.0: "none", 0.0: "SMOTE"}
     assert ax.lines[-1].get_xdata()[0] == 0.25 and ax.get_xlabel() == "recall"
 
@@ -254,19 +264,51 @@ def test_intervals_are_drawn_where_the_numbers_say():
         (lambda: hp.shared_extent(X2, margin=-1), ValueError, "margin must be >= 0"),
         (lambda: hp.shared_extent("points"), TypeError, "X[0] must be array-like"),
         (lambda: hp.plot_decision_surface("model", (0, 1, 0, 1)), TypeError, "estimator must be a fitted classifier"),
-        (lambda: hp.plot_decision_surface(LogisticRegression().fit(X2, Y), (0, 1, 0)), ValueError, "extent must be four numbers"),
-        (lambda: hp.plot_decision_surface(LogisticRegression().fit(X2, Y), (1, 0, 0, 1)), ValueError, "x0_min < x0_max"),
-        (lambda: hp.plot_decision_surface(LogisticRegression().fit(X2, Y), (0, 1, 0, 1), threshold=1.0), ValueError, "threshold must be < 1"),
+        (
+            lambda: hp.plot_decision_surface(LogisticRegression().fit(X2, Y), (0, 1, 0)),
+            ValueError,
+            "extent must be four numbers",
+        ),
+        (
+            lambda: hp.plot_decision_surface(LogisticRegression().fit(X2, Y), (1, 0, 0, 1)),
+            ValueError,
+            "x0_min < x0_max",
+        ),
+        (
+            lambda: hp.plot_decision_surface(LogisticRegression().fit(X2, Y), (0, 1, 0, 1), threshold=1.0),
+            ValueError,
+            "threshold must be < 1",
+        ),
         (lambda: hp.plot_calibration(Y, SCORES), TypeError, "probabilities must be a non-empty mapping"),
-        (lambda: hp.plot_calibration(Y, {"m": SCORES[:10]}), ValueError, "probabilities['m'] must have the same length"),
-        (lambda: hp.plot_calibration(Y, {"m": SCORES * 2}), ValueError, "probabilities['m'] must be probabilities in [0, 1]"),
+        (
+            lambda: hp.plot_calibration(Y, {"m": SCORES[:10]}),
+            ValueError,
+            "probabilities['m'] must have the same length",
+        ),
+        (
+            lambda: hp.plot_calibration(Y, {"m": SCORES * 2}),
+            ValueError,
+            "probabilities['m'] must be probabilities in [0, 1]",
+        ),
         (lambda: hp.plot_calibration(Y, {"m": SCORES}, strategy="equal"), ValueError, "strategy must be one of"),
         (lambda: hp.confusion_matrix_from_counts(1, 2, -3, 4), ValueError, "fn must be >= 0"),
         (lambda: hp.confusion_matrix_from_counts(1, 2.5, 3, 4), TypeError, "fp must be an integer"),
-        (lambda: hp.confusion_matrix_from_counts(1, 2, 3, 4, display_labels=["a"]), ValueError, "display_labels must hold two names"),
+        (
+            lambda: hp.confusion_matrix_from_counts(1, 2, 3, 4, display_labels=["a"]),
+            ValueError,
+            "display_labels must hold two names",
+        ),
         (lambda: hp.plot_intervals([0.2], [0.3], [0.4], labels=["a"]), ValueError, "row 0 ('a') has 0.3 <= 0.2 <= 0.4"),
-        (lambda: hp.plot_intervals([0.2, 0.3], [0.1, 0.2], [0.3], labels=["a", "b"]), ValueError, "upper must have the same length"),
-        (lambda: hp.plot_intervals([0.2], [0.1], [0.3], labels=["a", "b"]), ValueError, "labels must have one entry per estimate"),
+        (
+            lambda: hp.plot_intervals([0.2, 0.3], [0.1, 0.2], [0.3], labels=["a", "b"]),
+            ValueError,
+            "upper must have the same length",
+        ),
+        (
+            lambda: hp.plot_intervals([0.2], [0.1], [0.3], labels=["a", "b"]),
+            ValueError,
+            "labels must have one entry per estimate",
+        ),
         (lambda: hp.plot_intervals([0.2], [0.1], [0.3], labels="a"), TypeError, "labels must be a sequence of str"),
         (lambda: hp.plot_intervals([np.nan], [0.1], [0.3], labels=["a"]), ValueError, "estimates must be finite"),
     ],

@@ -27,7 +27,6 @@ import csv
 import json
 import os
 import re
-import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -42,11 +41,19 @@ try:
 except ImportError:  # pragma: no cover - not on Windows
     fcntl = None
 
+from toy_lessons import TOYS, exercise_cells, grade_id, toy_notebooks, with_answers, write_toys, wrong_answers
+
 from helpers.refresh import kernel_environment
 from helpers.release import (
-    INSTALL_NOTE, autograde, build_release, exercise_points, hide_hidden_tests, lesson_notebooks, score_table, scores,
+    INSTALL_NOTE,
+    autograde,
+    build_release,
+    exercise_points,
+    hide_hidden_tests,
+    lesson_notebooks,
+    score_table,
+    scores,
 )
-from toy_lessons import TOYS, exercise_cells, grade_id, toy_notebooks, with_answers, write_toys, wrong_answers
 
 pytestmark = pytest.mark.xdist_group("release")
 
@@ -77,8 +84,10 @@ WRONG_GRADED = sorted(name for name in WRONG if name in GRADED)
 def wrong_submissions(lesson: str) -> list[dict[str, str]]:
     """Submission k replaces each exercise's solution by its k-th wrong answer, where it has one."""
     entries = WRONG[lesson]
-    return [{key: answers[k]["code"] for key, answers in entries.items() if k < len(answers)}
-            for k in range(max(map(len, entries.values())))]
+    return [
+        {key: answers[k]["code"] for key, answers in entries.items() if k < len(answers)}
+        for k in range(max(map(len, entries.values())))
+    ]
 
 
 # --------------------------------------------------------------------------- the course
@@ -100,7 +109,7 @@ class Course:
 
     def points(self, student: str, assignment: str) -> dict[str, float]:
         rows = self.scores[(self.scores.student == student) & (self.scores.assignment == assignment)]
-        return dict(zip(rows.exercise, rows.score))
+        return dict(zip(rows.exercise, rows.score, strict=False))
 
 
 def _nbgrader(cell) -> dict:
@@ -108,10 +117,17 @@ def _nbgrader(cell) -> dict:
 
 
 def _submitted(student: str) -> list[str]:
-    return [name for name in GRADED if student in ("solutions", "blank")
-            or (student == "partial" and name in PARTIAL)
-            or (student.startswith("wrong-") and name in WRONG_GRADED
-                and int(student.split("-")[1]) <= len(wrong_submissions(name)))]
+    return [
+        name
+        for name in GRADED
+        if student in ("solutions", "blank")
+        or (student == "partial" and name in PARTIAL)
+        or (
+            student.startswith("wrong-")
+            and name in WRONG_GRADED
+            and int(student.split("-")[1]) <= len(wrong_submissions(name))
+        )
+    ]
 
 
 def _kernel_environment(home: Path) -> dict[str, str]:
@@ -179,7 +195,9 @@ def graded(course, shared) -> Course:
                 _write(course.sources[assignment], submissions, "solutions", assignment)
                 _write(course.released(assignment), submissions, "blank", assignment)
             for assignment, k in PARTIAL.items():
-                notebook = _answer(course.released(assignment), course.sources[assignment], f"ex{assignment[:2]}_{k}_solution")
+                notebook = _answer(
+                    course.released(assignment), course.sources[assignment], f"ex{assignment[:2]}_{k}_solution"
+                )
                 _write(notebook, submissions, "partial", assignment)
             for assignment in WRONG_GRADED:
                 for k, answers in enumerate(wrong_submissions(assignment), start=1):
@@ -190,8 +208,10 @@ def graded(course, shared) -> Course:
             table = autograde(course.path, submissions, jobs=2, env=_kernel_environment(home))
             count = len(list(submissions.glob("*/*/*.ipynb")))
             done.write_text(json.dumps({"autograde": time.perf_counter() - started, "submissions": count}))
-            print(f"\nrelease: graded {count} notebooks in "
-                  f"{json.loads(done.read_text())['autograde']:.1f} s\n{score_table(table)}")
+            print(
+                f"\nrelease: graded {count} notebooks in "
+                f"{json.loads(done.read_text())['autograde']:.1f} s\n{score_table(table)}"
+            )
     course.seconds.update(json.loads(done.read_text()))
     course.scores = scores(course.path)
     return course
@@ -219,7 +239,7 @@ def test_release_is_the_lesson_without_answers(course, assignment):
         cell.source for cell in _LESSON_CELLS.get(assignment, source.cells[:1] + source.cells[2:])
     ], "the source copy is the lesson plus that note"
     assert len(released.cells) == len(source.cells)
-    for original, student in zip(source.cells, released.cells):
+    for original, student in zip(source.cells, released.cells, strict=False):
         assert student.cell_type == original.cell_type
         meta = _nbgrader(original)
         if student.cell_type == "code":
@@ -310,15 +330,22 @@ def test_leak_search_finds_a_planted_leak(course, tmp_path):
 def test_feedback_preprocessor_removes_hidden_tests_and_their_tracebacks():
     notebook = toy_notebooks()[TOYS[0]]
     tests = next(cell for cell in notebook.cells if grade_id(cell) == "ex98_1_tests")
-    tests.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="did you count the majority?",
-                                            traceback=["assert abs(prevalence - 0.02) < 1e-12", "AssertionError"])]
+    tests.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="AssertionError",
+            evalue="did you count the majority?",
+            traceback=["assert abs(prevalence - 0.02) < 1e-12", "AssertionError"],
+        )
+    ]
     visible = next(cell for cell in notebook.cells if grade_id(cell) == "ex98_2_tests")
     visible.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="", traceback=["line 1"])]
     cleaned, _ = hide_hidden_tests(notebook, {})
     text = nbformat.writes(cleaned)
     assert "HIDDEN" not in text and "0.02" not in text, "no hidden assert, in the source or a traceback"
     assert cleaned.cells[notebook.cells.index(tests)].outputs[0].traceback == [
-        "AssertionError: did you count the majority?"]
+        "AssertionError: did you count the majority?"
+    ]
     assert cleaned.cells[notebook.cells.index(visible)].outputs[0].traceback == ["line 1"], "visible tests keep theirs"
 
 
@@ -331,8 +358,13 @@ def test_solutions_score_full_marks(graded, assignment):
     expected = exercise_points(graded.sources[assignment])
     assert graded.points("solutions", assignment) == expected
     executed = graded.autograded("solutions", assignment)
-    errors = [(index, output.ename) for index, cell in enumerate(executed.cells) if cell.cell_type == "code"
-              for output in cell.outputs if output.output_type == "error"]
+    errors = [
+        (index, output.ename)
+        for index, cell in enumerate(executed.cells)
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
     assert errors == [], f"the lesson raised errors when graded: {errors}"
 
 
@@ -384,8 +416,9 @@ def test_scores_are_saved_and_tabulated(graded):
 
 @pytest.mark.slow
 def test_every_submission_is_graded_exactly_once(graded):
-    on_disk = sorted((path.parent.name, path.parent.parent.name)
-                     for path in (graded.path / "submitted").glob("*/*/*.ipynb"))
+    on_disk = sorted(
+        (path.parent.name, path.parent.parent.name) for path in (graded.path / "submitted").glob("*/*/*.ipynb")
+    )
     assert len(on_disk) == graded.seconds["submissions"]
     with open(graded.path / "grading_times.csv") as log:
         runs = Counter((row[0], row[1]) for row in csv.reader(log))
@@ -396,7 +429,9 @@ def test_every_submission_is_graded_exactly_once(graded):
     for (assignment, student), n in rows.items():
         assert n == len(exercise_points(graded.sources[assignment])), (assignment, student)
     for student in {student for _, student in on_disk}:
-        assert sorted(graded.scores[graded.scores.student == student].assignment.unique()) == sorted(_submitted(student))
+        assert sorted(graded.scores[graded.scores.student == student].assignment.unique()) == sorted(
+            _submitted(student)
+        )
 
 
 # --------------------------------------------------------------------------- typical wrong answers
@@ -408,8 +443,11 @@ def wrong_answer_key_problems(lesson: str, entries: dict) -> list[str]:
         return [f"{lesson}.yaml: no lesson is called {lesson} ({', '.join(ASSIGNMENTS)})"]
     cells = _LESSON_CELLS[lesson] if lesson in _LESSON_CELLS else toy_notebooks()[lesson].cells
     solutions = {grade_id(cell) for cell in cells if _nbgrader(cell).get("solution")}
-    return [f"{lesson}.yaml: {key} is not the grade_id of a solution cell of {lesson}"
-            for key in entries if key not in solutions]
+    return [
+        f"{lesson}.yaml: {key} is not the grade_id of a solution cell of {lesson}"
+        for key in entries
+        if key not in solutions
+    ]
 
 
 @pytest.mark.parametrize("lesson", sorted(WRONG))

@@ -69,9 +69,23 @@ def _skip_or_fail(reason: str) -> None:
 def build_site(srcdir: Path, outdir: Path) -> str:
     """Build the site as ``make site`` does (configuration from docs/); return Sphinx's warnings."""
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(DOCS), str(srcdir), str(outdir),
-         "-d", str(outdir.parent / "doctrees")],
-        capture_output=True, text=True, timeout=540,  # ~20 s of CPU; a loaded machine stretches it
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-q",
+            "-c",
+            str(DOCS),
+            str(srcdir),
+            str(outdir),
+            "-d",
+            str(outdir.parent / "doctrees"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=540,  # ~20 s of CPU; a loaded machine stretches it
     )
     assert result.returncode == 0, f"the site did not build:\n{result.stdout}\n{result.stderr}"
     return result.stderr
@@ -372,7 +386,7 @@ def check_lesson_page(report: PageReport, nb) -> None:
     assert len(shown["hidden"]) == len(sources), (
         f"{len(shown['hidden'])} collapsed inputs on the page, {len(sources)} hidden in the notebook"
     )
-    for number, (box, source) in enumerate(zip(shown["hidden"], sources), start=1):
+    for number, (box, source) in enumerate(zip(shown["hidden"], sources, strict=False), start=1):
         assert box["collapsed"], f"hidden input {number} is shown expanded"
         first_line = source.strip().splitlines()[0].strip() if source.strip() else ""
         assert first_line in box["code"], f"hidden input {number} does not hold the cell's code"
@@ -402,7 +416,7 @@ def test_lesson_page_shows_the_notebook(site, crawled, notebook):
 
 def test_lessons_are_in_order_with_previous_and_next(site, crawled):
     order = ["docs/index.html", *LESSON_PAGES]
-    for before, after in zip(order, order[1:]):
+    for before, after in zip(order, order[1:], strict=False):
         assert site.path_of(crawled[before].shown["next"] or "") == after, f"{before}: next is not {after}"
         assert site.path_of(crawled[after].shown["prev"] or "") == before, f"{after}: previous is not {before}"
     linked = {site.path_of(urldefrag(link).url) for link in crawled["docs/index.html"].links}
@@ -454,18 +468,27 @@ def toy_sources(root: Path) -> Path:
     nb.cells = [
         nbformat.v4.new_markdown_cell("# 00 · Toy\n\nThe area is $\\pi r^2$.\n\n## A section"),
         nbformat.v4.new_code_cell(
-            "# draws a line\nplot()", metadata={"tags": ["hide-input"], "jupyter": {"source_hidden": True}},
+            "# draws a line\nplot()",
+            metadata={"tags": ["hide-input"], "jupyter": {"source_hidden": True}},
             outputs=[nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})],
         ),
         nbformat.v4.new_code_cell("# hidden in JupyterLab only\nx = 1", metadata={"jupyter": {"source_hidden": True}}),
         nbformat.v4.new_code_cell(
             "view",
             outputs=[
-                nbformat.v4.new_output("display_data", data={
-                    "application/vnd.jupyter.widget-view+json": view, "text/plain": "steps:   0%|  | 0/3"}),
-                nbformat.v4.new_output("execute_result", execution_count=1, data={
-                    "application/vnd.jupyter.widget-view+json": view, "image/png": png,
-                    "text/plain": "Interactive figure: they need a live Python kernel."}),
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={"application/vnd.jupyter.widget-view+json": view, "text/plain": "steps:   0%|  | 0/3"},
+                ),
+                nbformat.v4.new_output(
+                    "execute_result",
+                    execution_count=1,
+                    data={
+                        "application/vnd.jupyter.widget-view+json": view,
+                        "image/png": png,
+                        "text/plain": "Interactive figure: they need a live Python kernel.",
+                    },
+                ),
             ],
         ),
     ]

@@ -8,11 +8,11 @@ import re
 import time
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -182,7 +182,9 @@ def test_updated_figure_matches_a_fresh_drawing():
         for share, title in [(0.3, False), (0.1, False), (0.5, False), (0.2, True), (0.0, False)]:
             view.set_values(share=share, title=title)
             assert view.image.value[:8] == PNG_SIGNATURE
-            np.testing.assert_array_equal(pixels(view.image.value), pixels(fresh_png(share, title)), err_msg=f"{share}, {title}")
+            np.testing.assert_array_equal(
+                pixels(view.image.value), pixels(fresh_png(share, title)), err_msg=f"{share}, {title}"
+            )
 
 
 def test_only_animated_changes_skip_the_full_drawing():
@@ -258,16 +260,28 @@ def test_float_slider_values_cover_the_range(low, n_steps, step):
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: hw.interactive_figure("render", x=widgets.IntSlider(description="x")), TypeError, "render must be callable"),
+        (
+            lambda: hw.interactive_figure("render", x=widgets.IntSlider(description="x")),
+            TypeError,
+            "render must be callable",
+        ),
         (lambda: hw.InteractiveFigure(lambda: None, {}), ValueError, "controls must be a non-empty mapping"),
         (lambda: hw.interactive_figure(lambda x: None, x=widgets.IntSlider()), ValueError, "needs a description"),
-        (lambda: hw.interactive_figure(lambda x: None, x=widgets.Text(description="x")), TypeError, "control must be a slider"),
+        (
+            lambda: hw.interactive_figure(lambda x: None, x=widgets.Text(description="x")),
+            TypeError,
+            "control must be a slider",
+        ),
         (
             lambda: hw.interactive_figure(lambda x: None, cache_size=-1, x=widgets.IntSlider(description="x")),
             ValueError,
             "cache_size must be >= 0",
         ),
-        (lambda: hw.interactive_figure(lambda x: "no figure", x=widgets.IntSlider(description="x")), TypeError, "fig must be a matplotlib Figure"),
+        (
+            lambda: hw.interactive_figure(lambda x: "no figure", x=widgets.IntSlider(description="x")),
+            TypeError,
+            "fig must be a matplotlib Figure",
+        ),
         (
             lambda: hw.interactive_figure(lambda x: (Figure(), "a", "b"), x=widgets.IntSlider(description="x")),
             ValueError,
@@ -421,7 +435,9 @@ def test_changed_data_artists_are_found_and_redrawn_alone_and_match_a_fresh_draw
         # the bars overlap the frame and the grid, and cross the line: the pixels must still match
         for share in [0.3, 0.9, 1.0, 0.0, 0.6]:
             view.set_values(share=share)
-            np.testing.assert_array_equal(pixels(view.image.value), pixels(fresh_plain_png(share)), err_msg=f"share {share}")
+            np.testing.assert_array_equal(
+                pixels(view.image.value), pixels(fresh_plain_png(share)), err_msg=f"share {share}"
+            )
         assert view.full_draw_count == 2  # the first drawing, then once more when the layer was found
         assert set(view._blitter.layer) == {bars[0], bars[1], line, label}
         assert not any(artist.get_animated() for artist in fig.findobj())  # nothing left animated

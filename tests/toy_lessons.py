@@ -21,8 +21,9 @@ TOYS = ("98_toy_minimal", "99_toy_scaffold")
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
 
-def exercise_cells(lesson: int, k: int, *, title: str, points: float, task: str, solution: str, tests: str,
-                   hidden_tests: str = "") -> list[nbformat.NotebookNode]:
+def exercise_cells(
+    lesson: int, k: int, *, title: str, points: float, task: str, solution: str, tests: str, hidden_tests: str = ""
+) -> list[nbformat.NotebookNode]:
     """The task, solution and test cells of exercise ``lesson.k``."""
     shown = f"{points:g}"
     heading = f"### Exercise {lesson:02d}.{k} — {title} ({shown} point{'' if shown == '1' else 's'})"
@@ -56,28 +57,61 @@ def _toy(number: int, cells: list) -> nbformat.NotebookNode:
 
 def toy_notebooks() -> dict[str, nbformat.NotebookNode]:
     """Two toy lessons: plain exercises, and one with scaffolding around the answer."""
-    minimal = _toy(98, [
-        *exercise_cells(98, 1, title="prevalence", points=2, task="Set `prevalence`.",
-                        solution="prevalence = labels.mean()", tests="assert 0 <= prevalence <= 1",
-                        hidden_tests="assert abs(prevalence - 0.02) < 1e-12"),
-        *exercise_cells(98, 2, title="always-majority accuracy", points=1, task="Set `baseline_accuracy`.",
-                        solution="baseline_accuracy = float(np.mean(labels == 0))",
-                        tests="assert abs(baseline_accuracy - 0.98) < 1e-12"),
-    ])
-    scaffold = _toy(99, [
-        *exercise_cells(99, 1, title="count the minority", points=1.5, task="Complete `positives`.",
-                        solution="", tests="assert answer == 2", hidden_tests="assert positives([1, 1, 0]) == 2"),
-        nbformat.v4.new_markdown_cell("Between the exercises: text the student keeps."),
-        *exercise_cells(99, 2, title="predict, then check", points=0.5, task="Set `predicted_recall`.",
-                        solution="predicted_recall = 0.0  # the majority baseline never finds a positive",
-                        tests="assert 0 <= predicted_recall <= 1",
-                        hidden_tests="assert predicted_recall == 0.0"),
-    ])
+    minimal = _toy(
+        98,
+        [
+            *exercise_cells(
+                98,
+                1,
+                title="prevalence",
+                points=2,
+                task="Set `prevalence`.",
+                solution="prevalence = labels.mean()",
+                tests="assert 0 <= prevalence <= 1",
+                hidden_tests="assert abs(prevalence - 0.02) < 1e-12",
+            ),
+            *exercise_cells(
+                98,
+                2,
+                title="always-majority accuracy",
+                points=1,
+                task="Set `baseline_accuracy`.",
+                solution="baseline_accuracy = float(np.mean(labels == 0))",
+                tests="assert abs(baseline_accuracy - 0.98) < 1e-12",
+            ),
+        ],
+    )
+    scaffold = _toy(
+        99,
+        [
+            *exercise_cells(
+                99,
+                1,
+                title="count the minority",
+                points=1.5,
+                task="Complete `positives`.",
+                solution="",
+                tests="assert answer == 2",
+                hidden_tests="assert positives([1, 1, 0]) == 2",
+            ),
+            nbformat.v4.new_markdown_cell("Between the exercises: text the student keeps."),
+            *exercise_cells(
+                99,
+                2,
+                title="predict, then check",
+                points=0.5,
+                task="Set `predicted_recall`.",
+                solution="predicted_recall = 0.0  # the majority baseline never finds a positive",
+                tests="assert 0 <= predicted_recall <= 1",
+                hidden_tests="assert predicted_recall == 0.0",
+            ),
+        ],
+    )
     scaffold.cells[3].source = (  # ex99_1_solution: the answer sits inside a function the student completes
-        "def positives(values):\n    \"\"\"Number of minority (1) labels.\"\"\"\n    ### BEGIN SOLUTION\n"
+        'def positives(values):\n    """Number of minority (1) labels."""\n    ### BEGIN SOLUTION\n'
         "    return int(sum(1 for value in values if value == 1))\n    ### END SOLUTION\n\nanswer = positives(labels)"
     )
-    return dict(zip(TOYS, (minimal, scaffold)))
+    return dict(zip(TOYS, (minimal, scaffold), strict=False))
 
 
 def write_toys(folder: Path) -> list[Path]:
@@ -101,8 +135,9 @@ def wrong_answers() -> dict[str, dict[str, list[dict]]]:
         for key, answers in entries.items():
             assert isinstance(answers, list) and answers, f"{path.name}: {key} needs a list of wrong answers"
             for answer in answers:
-                assert isinstance(answer, dict) and set(answer) == {"why", "code"}, \
+                assert isinstance(answer, dict) and set(answer) == {"why", "code"}, (
                     f"{path.name}: {key}: each wrong answer has exactly 'why' and 'code', got {answer!r}"
+                )
                 assert isinstance(answer["code"], str) and answer["code"].strip(), f"{path.name}: {key}: empty code"
         found[path.stem] = entries
     return found
