@@ -40,3 +40,12 @@ def pytest_collection_modifyitems(config, items):
         return not any(item.get_closest_marker("browser") or item.get_closest_marker("slow") for item in groups[name])
 
     items[:] = [item for name in sorted(groups, key=heavy) for item in groups[name]]
+
+
+@pytest.fixture(scope="session")
+def playwright_session():
+    """One Playwright for the whole worker: its sync API refuses to start a second one while one is open."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright

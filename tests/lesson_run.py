@@ -131,7 +131,9 @@ class LessonRun:
     notebook: Path
     nbval: subprocess.CompletedProcess
     sweeps: dict[int, dict]  # cap -> report
-    cells: list[dict]  # per code cell: {"cell", "ran", "committed_run", "committed": [paths], "fresh": [paths]}
+    cells: list[
+        dict
+    ]  # per code cell: {"cell", "ran", "committed_run", "checked", "committed": [paths], "fresh": [paths]}
 
     @property
     def nbval_summary(self) -> str:
@@ -222,6 +224,8 @@ def figure_problems(run: LessonRun) -> tuple[int, list[str]]:
         if len(committed) != len(fresh):
             problems.append(f"{where}: {len(committed)} committed figure(s), a fresh run shows {len(fresh)}")
             continue
+        if not cell["checked"]:
+            continue  # nbval is told to ignore this cell's output (a figure of measured times): count only
         for index, (old, new) in enumerate(zip(committed, fresh, strict=True), start=1):
             compared += 1
             difference = figure_difference(old, new)

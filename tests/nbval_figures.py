@@ -40,6 +40,8 @@ def pytest_runtest_teardown(item):
     fresh = item.test_outputs
     # A cell committed without running (an appended check) has nothing to compare with, as in nbval.
     record = {"cell": number, "ran": fresh is not None, "committed_run": cell.get("execution_count") is not None}
+    # A cell marked NBVAL_IGNORE_OUTPUT (or tagged nbval-ignore-output) shows what cannot repeat, e.g. measured times.
+    record["checked"] = bool(getattr(item, "options", {}).get("check", True))
     record.update(committed=[], fresh=[])
     for kind, pngs in (("committed", _pngs(cell.get("outputs"))), ("fresh", _pngs(fresh))):
         for index, png in enumerate(pngs):

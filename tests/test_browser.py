@@ -83,14 +83,11 @@ def lab(tmp_path_factory, chromium_path):
 
 
 @pytest.fixture(scope="session")
-def session_page(lab, chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = b.launch_browser(playwright, chromium_path)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield page
-        browser.close()
+def session_page(lab, chromium_path, playwright_session):
+    browser = b.launch_browser(playwright_session, chromium_path)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    yield page
+    browser.close()
 
 
 @pytest.fixture

@@ -320,13 +320,10 @@ def built_site(tmp_path_factory, sphinx_available) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = b.launch_browser(playwright, chromium_path)
-        yield chromium
-        chromium.close()
+def browser(chromium_path, playwright_session):
+    chromium = b.launch_browser(playwright_session, chromium_path)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture(scope="session")
