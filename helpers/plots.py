@@ -23,8 +23,7 @@ that take or return a Display or an ``Axes``:
   metric), with an optional reference line;
 
 plus the palette, the course style, the class scatter and the class-ratio bars.
-The older builders below (``plot_pr_curve``, ``plot_roc_curve``,
-``plot_confusion_matrix``, ``plot_decision_boundary``,
+The older builders below (``plot_decision_boundary``,
 ``plot_reliability_diagram``) are kept for lessons that still call them; new
 code uses the Displays.
 """
@@ -38,7 +37,7 @@ import seaborn as sns
 from matplotlib.colors import LinearSegmentedColormap
 from sklearn.calibration import CalibrationDisplay
 from sklearn.inspection import DecisionBoundaryDisplay
-from sklearn.metrics import ConfusionMatrixDisplay, auc, confusion_matrix, precision_recall_curve, roc_curve
+from sklearn.metrics import ConfusionMatrixDisplay
 
 from helpers._validation import check_binary_labels, check_choice, check_float, check_int, check_scores
 
@@ -206,58 +205,6 @@ def plot_class_ratio(y, *, ax=None, class_names=None, title: str | None = None):
     return ax
 
 
-def plot_confusion_matrix(y_true, y_pred, *, ax=None, normalize: str | None = None, class_names=None):
-    """Annotated 2×2 confusion matrix with TN / FP / FN / TP written in each cell.
-
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        True and predicted 0/1 labels.
-    ax : matplotlib Axes, default=None
-    normalize : {None, "true", "pred", "all"}, default=None
-        As in :func:`sklearn.metrics.confusion_matrix`.
-    class_names : sequence of two str, default=None
-        Names of class 0 and class 1.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    y_true = check_binary_labels(y_true, "y_true")
-    y_pred = check_binary_labels(y_pred, "y_pred")
-    if y_pred.shape != y_true.shape:
-        raise ValueError(f"y_pred must have the same length as y_true ({y_true.shape[0]}), got {y_pred.shape[0]}")
-    check_choice(normalize, "normalize", [None, "true", "pred", "all"])
-    names = list(class_names) if class_names is not None else ["negative (0)", "positive (1)"]
-    if len(names) != 2:
-        raise ValueError(f"class_names must hold two names, got {len(names)}")
-    counts = confusion_matrix(y_true, y_pred, labels=[0, 1])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if normalize == "true":
-            shown = counts / counts.sum(axis=1, keepdims=True)
-        elif normalize == "pred":
-            shown = counts / counts.sum(axis=0, keepdims=True)
-        elif normalize == "all":
-            shown = counts / counts.sum()
-        else:
-            shown = counts.astype(float)
-    shown = np.nan_to_num(shown)
-    ax = _get_ax(ax)
-    scale = shown / shown.max() if shown.max() > 0 else shown
-    ax.imshow(scale, cmap="Blues", vmin=0, vmax=1.25)
-    cell_names = [["TN", "FP"], ["FN", "TP"]]
-    for i in range(2):
-        for j in range(2):
-            value = f"{shown[i, j]:.2%}" if normalize else f"{counts[i, j]:,}"
-            ax.text(j, i, f"{cell_names[i][j]}\n{value}", ha="center", va="center", fontsize="medium")
-    ax.set_xticks([0, 1], names)
-    ax.set_yticks([0, 1], names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.grid(False)
-    return ax
-
-
 def plot_decision_boundary(
     estimator,
     X,
@@ -308,63 +255,6 @@ def plot_decision_boundary(
         ax.contour(xx, yy, proba, levels=[threshold], colors="black", linewidths=1.5)
     ax.set_xlabel(feature_names[0])
     ax.set_ylabel(feature_names[1])
-    return ax
-
-
-def plot_pr_curve(y_true, y_score, *, ax=None, label: str | None = None, chance_level: bool = True, color=None):
-    """Precision–recall curve with its average precision and the chance level.
-
-    The chance level of a PR curve is the prevalence (share of positives): a
-    classifier that scores at random has that precision at every recall.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    y_true = check_binary_labels(y_true, "y_true")
-    y_score = check_scores(y_score, "y_score", length=y_true.shape[0])
-    if y_true.sum() == 0:
-        raise ValueError("y_true must contain at least one positive (1) to draw a PR curve")
-    from sklearn.metrics import average_precision_score
-
-    precision, recall, _ = precision_recall_curve(y_true, y_score)
-    ap = average_precision_score(y_true, y_score)
-    ax = _get_ax(ax)
-    text = f"{label + ': ' if label else ''}AP = {ap:.3f}"
-    ax.step(recall, precision, where="post", label=text, color=color, linewidth=1.8)
-    if chance_level:
-        prevalence = y_true.mean()
-        ax.axhline(prevalence, label=f"chance (prevalence) = {prevalence:.3f}", **CHANCE_STYLE)
-    ax.set_xlabel("recall (share of positives found)")
-    ax.set_ylabel("precision (share of alerts that are positive)")
-    ax.set_xlim(0, 1.01)
-    ax.set_ylim(0, 1.02)
-    ax.legend(loc="upper right", fontsize="small")
-    return ax
-
-
-def plot_roc_curve(y_true, y_score, *, ax=None, label: str | None = None, chance_level: bool = True, color=None):
-    """ROC curve with its area and the chance diagonal.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    y_true = check_binary_labels(y_true, "y_true")
-    y_score = check_scores(y_score, "y_score", length=y_true.shape[0])
-    if y_true.min() == y_true.max():
-        raise ValueError("y_true must contain both classes to draw a ROC curve")
-    fpr, tpr, _ = roc_curve(y_true, y_score)
-    ax = _get_ax(ax)
-    text = f"{label + ': ' if label else ''}ROC-AUC = {auc(fpr, tpr):.3f}"
-    ax.plot(fpr, tpr, label=text, color=color, linewidth=1.8)
-    if chance_level:
-        ax.plot([0, 1], [0, 1], label="chance (AUC = 0.5)", **CHANCE_STYLE)
-    ax.set_xlabel("false positive rate (share of negatives flagged)")
-    ax.set_ylabel("true positive rate (recall)")
-    ax.set_xlim(-0.01, 1.01)
-    ax.set_ylim(0, 1.02)
-    ax.legend(loc="lower right", fontsize="small")
     return ax
 
 
