@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+import sysconfig
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -136,7 +137,10 @@ def test_installed_environment_follows_the_lock():
     """Every locked package that is installed has the locked version (the lock is what `make` installs)."""
     lock = read_lock()
     wrong = {}
-    for distribution in metadata.distributions():
+    # Only what is installed in the environment: setuptools puts its own vendored copies of
+    # platformdirs, zipp and importlib-metadata on sys.path once something imports it.
+    installed = sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
+    for distribution in metadata.distributions(path=installed):
         name = canonicalize_name(distribution.metadata["Name"])
         if name in lock and distribution.version != lock[name]:
             wrong[name] = (distribution.version, lock[name])
