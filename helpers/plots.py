@@ -470,6 +470,7 @@ def plot_calibration(
     strategy: str = "quantile",
     show_counts: bool = True,
     intervals: bool = False,
+    colors=None,
 ) -> dict:
     """Several models on one reliability plot, one ``CalibrationDisplay`` each.
 
@@ -493,6 +494,9 @@ def plot_calibration(
     intervals : bool, default=False
         Draw each bin's Wilson 95 % interval for its observed share of
         positives as a vertical bar.
+    colors : sequence of colours, default=None
+        One per model, so that a model keeps its colour across figures;
+        by default the course's series colours in order.
 
     Returns
     -------
@@ -511,6 +515,9 @@ def plot_calibration(
     for flag, value in [("show_counts", show_counts), ("intervals", intervals)]:
         if not isinstance(value, bool):
             raise TypeError(f"{flag} must be True or False, got {type(value).__name__}")
+    colors = SERIES_COLORS[: len(probabilities)] if colors is None else list(colors)
+    if len(colors) != len(probabilities):
+        raise ValueError(f"colors: one per model, got {len(colors)} for {len(probabilities)} models")
     y_true = check_binary_labels(y_true, "y_true")
     ax = _get_ax(ax)
     markers = ["s", "o", "D", "v", "P", "X", "^"]
@@ -521,7 +528,7 @@ def plot_calibration(
         y_prob = check_scores(y_prob, f"probabilities[{name!r}]", length=y_true.shape[0], probabilities=True)
         prob_pred, prob_true, counts = reliability_curve(y_true, y_prob, n_bins=n_bins, strategy=strategy)
         display = CalibrationDisplay(prob_true, prob_pred, y_prob, estimator_name=name)
-        display.plot(ax=ax, ref_line=(i == 0), color=SERIES_COLORS[i], marker=markers[i], linewidth=1.6)
+        display.plot(ax=ax, ref_line=(i == 0), color=colors[i], marker=markers[i], linewidth=1.6)
         display.counts = counts
         if intervals:
             positives = np.rint(prob_true * counts).astype(int)
@@ -533,7 +540,7 @@ def plot_calibration(
                 prob_true,
                 yerr=[prob_true - display.intervals[:, 0], display.intervals[:, 1] - prob_true],
                 fmt="none",
-                ecolor=SERIES_COLORS[i],
+                ecolor=colors[i],
                 elinewidth=1,
                 capsize=3,
             )
@@ -545,7 +552,7 @@ def plot_calibration(
                     xytext=(4, -10),
                     textcoords="offset points",
                     fontsize="x-small",
-                    color=SERIES_COLORS[i],
+                    color=colors[i],
                 )
         displays[name] = display
     if strategy == "log":

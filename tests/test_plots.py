@@ -178,6 +178,9 @@ def test_calibration_puts_each_model_on_one_axes_with_counts_per_bin():
     )
     assert written == sorted(first.counts.tolist())
     assert first.line_.get_color() != second.line_.get_color()
+    plt.close("all")
+    chosen = hp.plot_calibration(y, {"calibrated": calibrated, "over": overconfident}, colors=["#000000", "#e69f00"])
+    assert [to_hex(d.line_.get_color()) for d in chosen.values()] == ["#000000", "#e69f00"]
 
 
 def test_log_bins_resolve_small_probabilities():
@@ -276,6 +279,7 @@ def test_intervals_are_drawn_where_the_numbers_say():
         ),
         (lambda: hp.plot_calibration(Y, {"m": SCORES}, strategy="equal"), ValueError, "strategy must be one of"),
         (lambda: hp.plot_calibration(Y, {"m": SCORES}, intervals="yes"), TypeError, "intervals must be True or False"),
+        (lambda: hp.plot_calibration(Y, {"m": SCORES}, colors=["red", "blue"]), ValueError, "colors: one per model"),
         (lambda: hp.confusion_matrix_from_counts(1, 2, -3, 4), ValueError, "fn must be >= 0"),
         (lambda: hp.confusion_matrix_from_counts(1, 2.5, 3, 4), TypeError, "fp must be an integer"),
         (
