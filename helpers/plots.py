@@ -35,6 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.colors import LinearSegmentedColormap
+from scipy.stats import binomtest
 from sklearn.calibration import CalibrationDisplay
 from sklearn.inspection import DecisionBoundaryDisplay
 from sklearn.metrics import ConfusionMatrixDisplay
@@ -468,14 +469,16 @@ def plot_calibration(
     n_bins: int = 10,
     strategy: str = "quantile",
     show_counts: bool = True,
+    intervals: bool = False,
 ) -> dict:
     """Several models on one reliability plot, one ``CalibrationDisplay`` each.
 
     What ``CalibrationDisplay.from_predictions`` does not: bins that are
     log-spaced (``strategy="log"``, for rare positives whose probabilities
-    crowd near 0; the x axis is then logarithmic), the course's series colours
-    and markers, and the number of examples in each bin written next to its
-    point (a bin of 3 examples says little).
+    crowd near 0; both axes are then logarithmic), the course's series colours
+    and markers, the number of examples in each bin written next to its
+    point (a bin of 3 examples says little), and a Wilson 95 % interval on
+    each bin's observed share of positives.
 
     Parameters
     ----------
@@ -487,12 +490,17 @@ def plot_calibration(
     strategy : {"quantile", "uniform", "log"}, default="quantile"
         As in :func:`reliability_curve`.
     show_counts : bool, default=True
+    intervals : bool, default=False
+        Draw each bin's Wilson 95 % interval for its observed share of
+        positives as a vertical bar.
 
     Returns
     -------
     dict of str to sklearn.calibration.CalibrationDisplay
         One per model, in the given order; each display's ``counts`` attribute
-        holds the number of examples per (non-empty) bin.
+        holds the number of examples per (non-empty) bin and, with
+        ``intervals=True``, its ``intervals`` attribute the (low, high) limits
+        per bin, shape (n_bins, 2).
     """
     from collections.abc import Mapping
 
@@ -500,8 +508,9 @@ def plot_calibration(
         raise TypeError("probabilities must be a non-empty mapping of model name to predicted probabilities")
     if len(probabilities) > len(SERIES_COLORS):
         raise ValueError(f"probabilities: at most {len(SERIES_COLORS)} models on one plot, got {len(probabilities)}")
-    if not isinstance(show_counts, bool):
-        raise TypeError(f"show_counts must be True or False, got {type(show_counts).__name__}")
+    for flag, value in [("show_counts", show_counts), ("intervals", intervals)]:
+        if not isinstance(value, bool):
+            raise TypeError(f"{flag} must be True or False, got {type(value).__name__}")
     y_true = check_binary_labels(y_true, "y_true")
     ax = _get_ax(ax)
     markers = ["s", "o", "D", "v", "P", "X", "^"]
@@ -514,6 +523,20 @@ def plot_calibration(
         display = CalibrationDisplay(prob_true, prob_pred, y_prob, estimator_name=name)
         display.plot(ax=ax, ref_line=(i == 0), color=SERIES_COLORS[i], marker=markers[i], linewidth=1.6)
         display.counts = counts
+        if intervals:
+            positives = np.rint(prob_true * counts).astype(int)
+            display.intervals = np.array(
+                [binomtest(k, n).proportion_ci(method="wilson") for k, n in zip(positives, counts, strict=True)]
+            )
+            ax.errorbar(
+                prob_pred,
+                prob_true,
+                yerr=[prob_true - display.intervals[:, 0], display.intervals[:, 1] - prob_true],
+                fmt="none",
+                ecolor=SERIES_COLORS[i],
+                elinewidth=1,
+                capsize=3,
+            )
         if show_counts:
             for x, y, count in zip(prob_pred, prob_true, counts, strict=False):
                 ax.annotate(
@@ -526,9 +549,12 @@ def plot_calibration(
                 )
         displays[name] = display
     if strategy == "log":
-        lowest = min(float(np.min(d.prob_pred)) for d in displays.values())
+        # the same log scale on both axes keeps the diagonal a diagonal; bins with no positive sit on the floor
+        lowest = max(min(float(np.min(d.prob_pred)) for d in displays.values()) / 2, 1e-6)
         ax.set_xscale("log")
-        ax.set_xlim(max(lowest / 2, 1e-6), 1)
+        ax.set_yscale("log", nonpositive="clip")
+        ax.set_xlim(lowest, 1)
+        ax.set_ylim(lowest, 1)
     ax.set_xlabel("mean predicted probability of class 1 (per bin)")
     ax.set_ylabel("observed share of class 1 (per bin)")
     ax.legend(loc="upper left", fontsize="small")

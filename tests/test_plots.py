@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_hex
+from scipy.stats import binomtest
 from sklearn.linear_model import LogisticRegression
 
 from helpers import plots as hp
@@ -186,7 +187,31 @@ def test_log_bins_resolve_small_probabilities():
     np.testing.assert_allclose(mean_predicted, [0.001, 0.01, 0.1, 0.9])  # four bins, not one bin below 0.1
     assert counts.tolist() == [100, 100, 100, 100]
     displays = hp.plot_calibration(y, {"model": y_prob}, n_bins=8, strategy="log")
-    assert displays["model"].ax_.get_xscale() == "log"
+    assert displays["model"].ax_.get_xscale() == displays["model"].ax_.get_yscale() == "log"
+
+
+def test_calibration_intervals_are_wilson_per_bin_and_drawn():
+    from matplotlib.collections import LineCollection
+
+    y_prob = np.repeat([0.002, 0.02, 0.2], [2000, 500, 100])
+    y = (rng.random(y_prob.size) < y_prob).astype(int)
+    fig, ax = plt.subplots()
+    (display,) = hp.plot_calibration(y, {"m": y_prob}, ax=ax, n_bins=6, strategy="log", intervals=True).values()
+    assert display.intervals.shape == (3, 2)
+    for (low, high), count, observed, (start, stop) in zip(
+        display.intervals, display.counts, display.prob_true, [(0, 2000), (2000, 2500), (2500, 2600)], strict=True
+    ):
+        k = int(y[start:stop].sum())
+        assert count == stop - start and observed == k / count
+        assert (low, high) == pytest.approx(binomtest(k, count).proportion_ci(method="wilson"))
+        assert low < observed < high or k == 0
+    bars = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(bars) == 1 and len(bars[0].get_segments()) == 3, "one vertical bar per bin"
+    segments = np.array(bars[0].get_segments())
+    np.testing.assert_allclose(segments[:, :, 1], display.intervals)
+    without = hp.plot_calibration(y, {"m": y_prob}, n_bins=6, strategy="log")["m"]
+    assert not hasattr(without, "intervals") and not any(isinstance(c, LineCollection) for c in without.ax_.collections)
+    plt.close("all")
 
 
 def test_confusion_matrix_from_counts():
@@ -250,6 +275,7 @@ def test_intervals_are_drawn_where_the_numbers_say():
             "probabilities['m'] must be probabilities in [0, 1]",
         ),
         (lambda: hp.plot_calibration(Y, {"m": SCORES}, strategy="equal"), ValueError, "strategy must be one of"),
+        (lambda: hp.plot_calibration(Y, {"m": SCORES}, intervals="yes"), TypeError, "intervals must be True or False"),
         (lambda: hp.confusion_matrix_from_counts(1, 2, -3, 4), ValueError, "fn must be >= 0"),
         (lambda: hp.confusion_matrix_from_counts(1, 2.5, 3, 4), TypeError, "fp must be an integer"),
         (
