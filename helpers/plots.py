@@ -23,9 +23,6 @@ that take or return a Display or an ``Axes``:
   metric), with an optional reference line;
 
 plus the palette, the course style, the class scatter and the class-ratio bars.
-The older builders below (``plot_decision_boundary``,
-``plot_reliability_diagram``) are kept for lessons that still call them; new
-code uses the Displays.
 """
 
 from __future__ import annotations
@@ -206,59 +203,6 @@ def plot_class_ratio(y, *, ax=None, class_names=None, title: str | None = None):
     return ax
 
 
-def plot_decision_boundary(
-    estimator,
-    X,
-    y,
-    *,
-    ax=None,
-    threshold: float = 0.5,
-    grid_resolution: int = 150,
-    feature_names=("feature 1", "feature 2"),
-    shade: bool = True,
-):
-    """Scatter two features and draw a fitted classifier's decision boundary.
-
-    The boundary is where the predicted probability of class 1 equals
-    ``threshold``; the side predicted as minority is lightly shaded.
-
-    Parameters
-    ----------
-    estimator : fitted classifier with ``predict_proba``
-    X : array-like of shape (n_samples, 2)
-    y : array-like of shape (n_samples,), 0/1 labels
-    ax : matplotlib Axes, default=None
-    threshold : float in (0, 1), default=0.5
-    grid_resolution : int >= 10, default=150
-    feature_names : two str
-    shade : bool, default=True
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    if not hasattr(estimator, "predict_proba"):
-        raise TypeError(f"estimator must be a fitted classifier with predict_proba, got {type(estimator).__name__}")
-    threshold = check_float(threshold, "threshold", min_value=0, max_value=1, min_inclusive=False, max_inclusive=False)
-    grid_resolution = check_int(grid_resolution, "grid_resolution", min_value=10, max_value=1000)
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"X must have shape (n_samples, 2), got {X.shape}")
-    ax = scatter_classes(X, y, ax=ax)
-    margin = 0.05 * (X.max(axis=0) - X.min(axis=0) + 1e-12)
-    xs = np.linspace(X[:, 0].min() - margin[0], X[:, 0].max() + margin[0], grid_resolution)
-    ys = np.linspace(X[:, 1].min() - margin[1], X[:, 1].max() + margin[1], grid_resolution)
-    xx, yy = np.meshgrid(xs, ys)
-    proba = estimator.predict_proba(np.c_[xx.ravel(), yy.ravel()])[:, 1].reshape(xx.shape)
-    if shade and proba.max() > threshold:
-        ax.contourf(xx, yy, proba, levels=[threshold, 1.0 + 1e-9], colors=[MINORITY_COLOR], alpha=0.12)
-    if proba.min() < threshold < proba.max():
-        ax.contour(xx, yy, proba, levels=[threshold], colors="black", linewidths=1.5)
-    ax.set_xlabel(feature_names[0])
-    ax.set_ylabel(feature_names[1])
-    return ax
-
-
 def reliability_curve(y_true, y_prob, *, n_bins: int = 10, strategy: str = "quantile"):
     """Mean predicted probability and observed frequency of positives per bin.
 
@@ -300,49 +244,6 @@ def reliability_curve(y_true, y_prob, *, n_bins: int = 10, strategy: str = "quan
     sum_true = np.bincount(bins, weights=y_true, minlength=edges.size - 1)
     keep = counts > 0
     return sum_prob[keep] / counts[keep], sum_true[keep] / counts[keep], counts[keep]
-
-
-def plot_reliability_diagram(
-    y_true,
-    y_prob,
-    *,
-    ax=None,
-    n_bins: int = 10,
-    strategy: str = "quantile",
-    label: str | None = None,
-    color=None,
-    log_scale: bool = False,
-):
-    """Reliability diagram: observed frequency of positives against predicted probability.
-
-    Points on the diagonal are calibrated; points below it over-estimate the
-    risk. With rare positives use ``strategy="quantile"`` (bins of equal size)
-    and ``log_scale=True`` to see the low-probability region.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    mean_predicted, observed, _ = reliability_curve(y_true, y_prob, n_bins=n_bins, strategy=strategy)
-    ax = _get_ax(ax)
-    ax.plot(mean_predicted, observed, marker="s", label=label, color=color, linewidth=1.6)
-    low = 1e-4 if log_scale else 0.0
-    ax.plot([low, 1], [low, 1], label="perfectly calibrated", **CHANCE_STYLE)
-    if log_scale:
-        ax.set_xscale("log")
-        ax.set_yscale("symlog", linthresh=1e-3)
-        ax.set_xlim(low, 1)
-        ax.set_ylim(0, 1)
-    else:
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-    ax.set_xlabel("mean predicted probability of class 1 (per bin)")
-    ax.set_ylabel("observed share of class 1 (per bin)")
-    ax.legend(loc="upper left", fontsize="small")
-    return ax
-
-
-# ---------------------------------------------------------------- what the Displays do not do
 
 
 def _check_2d_points(X, name: str) -> np.ndarray:
