@@ -17,14 +17,15 @@ import argparse
 import ast
 import copy
 import math
+import multiprocessing
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from unittest import mock
 
@@ -39,6 +40,8 @@ c = get_config()  # noqa: F821 (nbgrader provides get_config)
 c.CourseDirectory.course_id = "{COURSE_ID}"
 # A lesson runs in 5-20 s; this is the limit per cell when grading.
 c.Execute.timeout = 120
+# On a busy machine a cell's last output can arrive after nbclient's default 4 s wait, which fails the submission.
+c.Execute.iopub_timeout = 60
 # Feedback shows each test's message but not the hidden tests (nor tracebacks quoting them).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
@@ -94,13 +97,11 @@ def lint_notebook(notebook: Mapping, name: str) -> list[str]:
         raise TypeError(f"name must be a str, got {type(name).__name__}")
     if (match := LESSON_NAME.match(stem := Path(name).name.removesuffix(".ipynb"))) is None:
         raise ValueError(f"name must look like 'NN_topic' (two digits, underscore, topic), got {stem!r}")
-    if not isinstance(notebook, Mapping) or not isinstance(notebook.get("cells"), list):
-        raise TypeError("notebook must be a notebook mapping with a 'cells' list")
     from nbgrader.nbgraderformat import MetadataValidator
 
     validator, number, problems, seen = MetadataValidator(), int(match["number"]), [], {}
     exercises: dict[int, dict[str, tuple[int, Mapping, Mapping]]] = {}  # k -> part -> (position, cell, metadata)
-    for index, cell in enumerate(notebook["cells"], start=1):
+    for index, cell in enumerate(_cells(notebook), start=1):
         source, meta, where = _source(cell), cell.get("metadata", {}).get("nbgrader"), f"{stem} cell {index}"
         if meta is None:  # nbgrader stops with an error on these (even in prose): reword
             problems += [
@@ -173,9 +174,7 @@ def lint_notebooks(paths: Iterable[str | os.PathLike]) -> list[str]:
 
 def exercise_points(notebook: Mapping) -> dict[str, float]:
     """Points of every test cell of ``notebook``, by grade_id (``{"exNN_k_tests": points}``): full marks."""
-    if not isinstance(notebook, Mapping) or not isinstance(notebook.get("cells"), list):
-        raise TypeError("notebook must be a notebook mapping with a 'cells' list")
-    metas = [cell.get("metadata", {}).get("nbgrader", {}) for cell in notebook["cells"]]
+    metas = [cell.get("metadata", {}).get("nbgrader", {}) for cell in _cells(notebook)]
     return {meta["grade_id"]: float(meta["points"]) for meta in metas if meta.get("grade")}
 
 
@@ -195,10 +194,8 @@ def build_release(
     Raises ValueError listing every markup problem (nothing is written then), or
     RuntimeError if nbgrader fails.
     """
-    if isinstance(notebooks, (str, os.PathLike)):
-        if not Path(notebooks).is_dir():
-            raise ValueError(f"notebooks must be a folder of lessons or a list of notebooks, got {str(notebooks)!r}")
-        notebooks = lesson_notebooks(notebooks)
+    if isinstance(notebooks, (str, os.PathLike)):  # a folder of lessons
+        notebooks = lesson_notebooks(_existing_dir(notebooks, "notebooks"))
     if not (paths := _notebook_paths(notebooks, "notebooks")):
         raise ValueError("notebooks must name at least one lesson notebook")
     if problems := lint_notebooks(paths):
@@ -233,11 +230,10 @@ def autograde(
     ``submissions`` (a folder ``STUDENT/ASSIGNMENT/NOTEBOOK.ipynb``) is first copied into
     ``submitted/``; None grades what is there. ``students`` limits grading to those ids.
     Each submission is graded exactly once, by one nbgrader run, and its seconds are
-    appended to ``grading_times.csv``. ``jobs`` processes share the submissions; they can
-    share the SQLite gradebook because every student row is created here first, so each
-    process only inserts rows of its own submissions, and SQLite serialises their short
-    write transactions (docs/instructors.md). ``env`` is the complete environment of the
-    grading kernels (None keeps the current one).
+    appended to ``grading_times.csv``. ``jobs`` processes share the submissions and the
+    SQLite gradebook: every student row is created here first, so each process only
+    inserts rows of its own submissions (docs/instructors.md says why that is safe).
+    ``env`` is the complete environment of the grading kernels (None keeps the current one).
     """
     course_dir = _course_dir(course_dir)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -259,34 +255,23 @@ def autograde(
     with Gradebook((coursedir := _coursedir(course_dir)).db_url, coursedir.course_id) as gradebook:
         for student in students:  # before any worker starts: two creating one student would collide
             gradebook.update_or_create_student(student)
-    if (jobs := min(jobs, len(pairs))) == 1:  # else dealt out in turn: each process gets a share of every lesson
-        with _environment(env):
+    with _environment(env):  # processes started here inherit this environment
+        if (jobs := min(jobs, len(pairs))) == 1:
             _grade(course_dir, pairs)
-    else:
-        command = [sys.executable, "-m", "helpers.release", "grade-worker", str(course_dir)]
-        workers = [
-            subprocess.Popen(
-                command + [f"{a}/{s}" for a, s in pairs[i::jobs]],
-                env=None if env is None else dict(env),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            for i in range(jobs)
-        ]
-        failures = [out for worker in workers if (out := worker.communicate()[0]) is not None and worker.returncode]
-        if failures:
-            raise RuntimeError("autograding failed:\n" + "\n".join(failures))
+        else:  # dealt out in turn: each process gets a share of every lesson
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = [pool.submit(_grade, course_dir, pairs[i::jobs]) for i in range(jobs)]
+            if failures := [str(future.exception()) for future in futures if future.exception()]:
+                raise RuntimeError("autograding failed:\n" + "\n".join(failures))
     (table := scores(course_dir)).to_csv(course_dir / "scores.csv", index=False)
     return table
 
 
 def scores(course_dir: str | os.PathLike = "release"):
-    """Scores in the gradebook of ``course_dir`` (nbgrader's gradebook API): a pandas.DataFrame.
+    """Scores in the gradebook of ``course_dir``, one row per student, assignment and exercise: a DataFrame.
 
-    One row per student, assignment and exercise; columns ``student``,
-    ``assignment``, ``exercise`` (the test cell's grade_id), ``score``, ``max_score``.
-    nbgrader's own ``nbgrader export`` gives one total per student and assignment.
+    Columns :data:`SCORE_COLUMNS` (``exercise`` is the test cell's grade_id); nbgrader's
+    own ``nbgrader export`` gives only one total per student and assignment.
     """
     import pandas as pd
     from nbgrader.api import Gradebook
@@ -338,6 +323,12 @@ def hide_hidden_tests(notebook, resources):
 # --------------------------------------------------------------------------- internals
 
 
+def _cells(notebook) -> list:
+    if not isinstance(notebook, Mapping) or not isinstance(notebook.get("cells"), list):
+        raise TypeError("notebook must be a notebook mapping with a 'cells' list")
+    return notebook["cells"]
+
+
 def _source(cell: Mapping) -> str:
     return "".join(source) if isinstance(source := cell.get("source", ""), list) else str(source)
 
@@ -354,21 +345,21 @@ def _order_problem(source: str, begin: str, end: str) -> list[str]:
 
 
 def _marker_problems(cell: Mapping, source: str, part: str) -> list[str]:
-    problems = []
-    has_solution = any(marker in source for marker in SOLUTION_MARKERS)
-    has_hidden = any(marker in source for marker in HIDDEN_MARKERS)
-    if part == "solution":
-        problems += _order_problem(source, *SOLUTION_MARKERS)
-        if SOLUTION_MARKERS[0] not in source and not problems:
-            problems.append("a solution cell needs its answer between '### BEGIN SOLUTION' and '### END SOLUTION'")
-        if has_hidden:
-            problems.append("hidden-test markers belong in the test cell, not the solution cell")
-    elif part == "tests":
-        problems += _order_problem(source, *HIDDEN_MARKERS)
-        if has_solution:
-            problems.append("solution markers belong in the solution cell, not the test cell")
-    elif has_solution or has_hidden:
-        problems.append("a task cell must not hold solution or hidden-test markers")
+    if part == "task":
+        markers = SOLUTION_MARKERS + HIDDEN_MARKERS
+        return (
+            ["a task cell must not hold solution or hidden-test markers"] if any(m in source for m in markers) else []
+        )
+    own, other = (SOLUTION_MARKERS, HIDDEN_MARKERS) if part == "solution" else (HIDDEN_MARKERS, SOLUTION_MARKERS)
+    problems = _order_problem(source, *own)
+    if part == "solution" and own[0] not in source and not problems:
+        problems.append("a solution cell needs its answer between '### BEGIN SOLUTION' and '### END SOLUTION'")
+    if any(marker in source for marker in other):
+        problems.append(
+            "hidden-test markers belong in the test cell, not the solution cell"
+            if part == "solution"
+            else "solution markers belong in the solution cell, not the test cell"
+        )
     if cell.get("cell_type") == "code" and not problems:
         from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
@@ -526,9 +517,6 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--jobs", type=int, default=1, help="processes grading in parallel (default: 1)")
     grade.add_argument("--quiet", action="store_true", help="do not print the score table")
-    worker = commands.add_parser("grade-worker")  # one of autograde's processes (jobs > 1)
-    worker.add_argument("course")
-    worker.add_argument("pairs", nargs="+", help="ASSIGNMENT/STUDENT")
     args = parser.parse_args(argv)
     try:
         if args.command == "lint":
@@ -544,8 +532,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"student release: {course / 'release'}   (instructors: see docs/instructors.md)"
             )
             return 0
-        if args.command == "grade-worker":
-            return _grade(_course_dir(args.course), [tuple(pair.split("/", 1)) for pair in args.pairs]) or 0
         grade = args.command == "autograde"
         table = (
             autograde(args.course, args.submissions, students=args.student, jobs=args.jobs)

@@ -1,6 +1,7 @@
 """Shared test set-up: headless matplotlib, per-user folders kept out of HOME, work spread over the workers."""
 
 import os
+import re
 import tempfile
 
 import matplotlib
@@ -12,34 +13,48 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("MPLCONFIGDIR", tempfile.mkdtemp(prefix="rare-cases-mpl-"))
 
 
-def _group(item) -> str:
-    """The unit of work a pytest-xdist worker takes whole (``make test`` runs ``--dist loadgroup``).
+# A test of a lesson's execution: tests/test_notebooks.py, parametrized by the lesson's name.
+LESSON_TEST = re.compile(r"^(?P<path>[^:]*test_notebooks\.py)::\w+\[(?P<lesson>\d\d_\w+)\]$")
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work a pytest-xdist worker takes whole (``make test`` runs two workers).
 
     Each lesson's tests share one execution of it (a module fixture per lesson), so a
     lesson is a unit of its own and the lessons spread over the workers; every other
-    test file is one unit, so its module fixtures are set up once.
+    test file is one unit, so its module fixtures are set up once. Worked out from the
+    test's id alone, which is all xdist's controller sees.
     """
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None and "lesson" in callspec.params:
-        return f"lesson-{callspec.id.split('-')[0]}"
-    return item.nodeid.split("::", 1)[0]
+    path = nodeid.split("::", 1)[0]
+    return f"lesson-{match['lesson']}" if (match := LESSON_TEST.match(nodeid)) else path
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks
+def pytest_xdist_make_scheduler(config, log):
+    """Deal out whole :func:`work_unit` s, in the order collected (``--dist loadgroup`` would read
+    ``xdist_group`` marks through a node id that pytest 9 no longer lets xdist 3.8 change, so it
+    dealt out single tests, and two workers each ran the same lesson)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None  # another --dist asked for by name: xdist's own
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return WorkUnitScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    groups: dict[str, list] = {}
+    """The longest units first, so that no worker is left with a long one at the end: units holding
+    browser or slow tests, in the order collected, then the rest."""
+    units: dict[str, list] = {}
     for item in items:
-        if not any(item.iter_markers("xdist_group")):
-            item.add_marker(pytest.mark.xdist_group(_group(item)))
-        name = next(item.iter_markers("xdist_group")).args[0]
-        groups.setdefault(name, []).append(item)
+        units.setdefault(work_unit(item.nodeid), []).append(item)
 
-    # The longest units first, so that no worker is left with a long one at the end:
-    # units holding browser or slow tests, in the order collected, then the rest.
-    def heavy(name):
-        return not any(item.get_closest_marker("browser") or item.get_closest_marker("slow") for item in groups[name])
+    def light(unit):
+        return not any(item.get_closest_marker("browser") or item.get_closest_marker("slow") for item in units[unit])
 
-    items[:] = [item for name in sorted(groups, key=heavy) for item in groups[name]]
+    items[:] = [item for unit in sorted(units, key=light) for item in units[unit]]
 
 
 @pytest.fixture(scope="session")

@@ -1,26 +1,31 @@
-"""One execution of a lesson that serves every check of its outputs.
+"""One execution of a lesson that serves every check of its outputs and of its wrong answers.
 
 :func:`run_lesson` runs nbval (strict mode: every committed text output is
 compared with a fresh run's) on a copy of the notebook with cells appended
 that sweep every value of every control of its interactive figures in the
 same kernel; the plugin ``tests/nbval_figures.py``, loaded into that nbval
-run, keeps every committed and every re-executed PNG. The tests then read:
+run, keeps every committed and every re-executed PNG. Given typical wrong
+answers, each solution cell that has some starts with one line that grades
+them first (:func:`probe_wrong_answers`, in a copy of the kernel). The tests
+then read:
 
 * ``run.nbval`` — nbval's exit code and output (``tests/test_notebooks.py``);
 * ``run.sweeps`` — one sweep report per requested cap (:func:`sweep_problems`);
 * ``run.cells`` — per code cell, the committed and the fresh PNG files
-  (:func:`figure_problems`).
+  (:func:`figure_problems`);
+* ``run.probes`` — one verdict per wrong answer (:func:`wrong_answer_problems`).
 
 Nothing here is a test itself.
 """
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -126,6 +131,163 @@ def sweep_cell(report: Path, cap: int) -> str:
     )
 
 
+def probe_wrong_answers(report: str, attempts: list[dict], timeout: float = 300.0) -> None:
+    """Runs inside the lesson's kernel, first thing in a solution cell: the verdict on each wrong answer.
+
+    An attempt is the code nbgrader runs from here in a submission holding that one
+    wrong answer: the solution cell with the wrong code in place, the code cells up to
+    the exercise's test cell, the test cell. Each runs in a child process forked from
+    the kernel, whose memory is a copy of the kernel's at this moment, which is the
+    state the submission's run has here. The kernel itself is not touched, so the
+    correct solution and the rest of the lesson then run as if nothing had happened,
+    and the next probe starts from the same state as the real run. As in nbgrader, an
+    error in the solution cell does not stop the run; the verdict is whether the test
+    cell raised (nbgrader gives a test cell full marks exactly when it raises nothing,
+    given it shows no result: :func:`wrong_answer_problems` checks that). Where there
+    is no fork (Windows), attempts run here on a shallow copy of the namespace: new
+    names do not leak, but a change made in place to a shared object would.
+    Appends one JSON line per attempt to ``report``.
+    """
+    import contextlib
+    import io
+    import json
+    import os
+    import signal
+    import sys
+    import time
+    import warnings
+
+    from IPython import get_ipython
+
+    shell = get_ipython()
+
+    def run(namespace: dict, sources: list[str]) -> dict:
+        verdict = {"outcome": "passed", "error": None, "earlier_error": None}
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for index, source in enumerate(sources):
+                try:
+                    exec(compile(shell.transform_cell(source), f"<attempt cell {index + 1}>", "exec"), namespace)
+                except BaseException as error:  # noqa: BLE001 - SystemExit too: the kernel reports it as an error
+                    text = f"{type(error).__name__}: {error}"[:500]
+                    if index == len(sources) - 1:
+                        verdict.update(outcome="raised", error=text)
+                    else:
+                        verdict["earlier_error"] = verdict["earlier_error"] or text
+        return verdict
+
+    for attempt in attempts:
+        started = time.perf_counter()
+        if not hasattr(os, "fork"):
+            verdict = {**run(dict(shell.user_ns), attempt["sources"]), "isolation": "shallow copy"}
+        else:
+            result = f"{report}.{os.getpid()}.verdict"
+            if "helpers.widgets" in sys.modules:  # no fork while its drawing thread holds a lock
+                sys.modules["helpers.widgets"].wait_until_idle()
+            with warnings.catch_warnings():  # Python 3.12+ warns that the kernel has threads
+                warnings.simplefilter("ignore", DeprecationWarning)
+                child = os.fork()
+            if child == 0:  # the copy: never return to the kernel's loop, send nothing to the front end
+                status = 1
+                try:
+                    shell.display_pub.publish = lambda *args, **kwargs: None
+                    quiet = os.open(os.devnull, os.O_WRONLY)  # the kernel forwards what reaches fds 1 and 2
+                    os.dup2(quiet, 1)
+                    os.dup2(quiet, 2)
+                    verdict = run(shell.user_ns, attempt["sources"])
+                    with open(result, "w", encoding="utf-8") as handle:
+                        json.dump(verdict, handle)
+                    status = 0
+                finally:
+                    os._exit(status)
+            deadline = time.monotonic() + timeout
+            while (ended := os.waitpid(child, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if ended[0] == 0:
+                os.kill(child, signal.SIGKILL)
+                os.waitpid(child, 0)
+                verdict = {"outcome": "broken", "error": f"the attempt ran longer than {timeout:g} s"}
+            elif os.path.exists(result):
+                with open(result, encoding="utf-8") as handle:
+                    verdict = {**json.load(handle), "isolation": "fork"}
+                os.remove(result)
+            else:
+                verdict = {"outcome": "broken", "error": f"the attempt's process ended without a verdict ({ended[1]})"}
+        record = {key: attempt[key] for key in ("exercise", "k", "why", "tests")}
+        record["seconds"] = round(time.perf_counter() - started, 2)
+        with open(report, "a", encoding="utf-8") as log:
+            log.write(json.dumps({**record, **verdict}) + "\n")
+
+
+def probe_line(report: Path, attempts: list[dict]) -> str:
+    """One line of code that runs :func:`probe_wrong_answers` in a namespace of its own (no name is left behind)."""
+    program = inspect.getsource(probe_wrong_answers) + f"\nprobe_wrong_answers({str(report)!r}, {attempts!r})\n"
+    return f"exec({program!r}, {{'__name__': 'rare_cases_probe'}})  # typical wrong answers (tests/lesson_run.py)"
+
+
+def wrong_answer_attempts(notebook, wrong: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """For each solution cell with wrong answers, by grade_id: what a submission with each one runs up to its test cell."""
+    from toy_lessons import grade_id, with_answers
+
+    cells = notebook.cells
+    position = {grade_id(cell): index for index, cell in enumerate(cells) if grade_id(cell)}
+    attempts = {}
+    for solution_id, answers in wrong.items():
+        start, end = position[solution_id], position[solution_id.removesuffix("_solution") + "_tests"]
+        between = [cell.source for cell in cells[start + 1 : end + 1] if cell.cell_type == "code"]
+        attempts[solution_id] = [
+            {
+                "exercise": solution_id,
+                "k": k,
+                "why": answer["why"],
+                "tests": grade_id(cells[end]),
+                "sources": [
+                    next(
+                        c
+                        for c in with_answers(notebook, {solution_id: answer["code"]}).cells
+                        if grade_id(c) == solution_id
+                    ).source,
+                    *between,
+                ],
+            }
+            for k, answer in enumerate(answers, start=1)
+        ]
+    return attempts
+
+
+def shows_a_result(source: str) -> bool:
+    """True when a cell ends with an expression other than print(...): a result nbgrader may read as partial credit."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    body = ast.parse(TransformerManager().transform_cell(source)).body
+    if not body or not isinstance(last := body[-1], ast.Expr):
+        return False
+    return not (isinstance(last.value, ast.Call) and getattr(last.value.func, "id", None) == "print")
+
+
+def wrong_answer_problems(run: LessonRun, wrong: dict[str, list[dict]]) -> list[str]:
+    """Every wrong answer of ``wrong`` (as in tests/wrong_answers/) that was not probed once, or whose tests passed."""
+    problems = []
+    tests = {
+        cell.metadata.nbgrader["grade_id"]: cell.source
+        for cell in nbformat.read(run.notebook, as_version=4).cells
+        if cell.metadata.get("nbgrader", {}).get("grade")
+    }
+    for solution_id, answers in sorted(wrong.items()):
+        tests_id = solution_id.removesuffix("_solution") + "_tests"
+        if shows_a_result(tests[tests_id]):
+            problems.append(f"{tests_id} ends with an expression: nbgrader may read it as partial credit")
+        for k, answer in enumerate(answers, start=1):
+            verdicts = [p for p in run.probes if (p["exercise"], p["k"]) == (solution_id, k)]
+            where = f"{solution_id} wrong answer {k} ({answer['why']})"
+            if len(verdicts) != 1:
+                problems.append(f"{where}: probed {len(verdicts)} times, not once")
+            elif verdicts[0]["outcome"] == "passed":
+                problems.append(f"{where}: its tests pass, so it scores full marks")
+            elif verdicts[0]["outcome"] != "raised":
+                problems.append(f"{where}: the probe broke: {verdicts[0]['error']}")
+    return problems
+
+
 @dataclass
 class LessonRun:
     notebook: Path
@@ -134,6 +296,7 @@ class LessonRun:
     cells: list[
         dict
     ]  # per code cell: {"cell", "ran", "committed_run", "checked", "committed": [paths], "fresh": [paths]}
+    probes: list[dict] = field(default_factory=list)  # one verdict per wrong answer (probe_wrong_answers)
 
     @property
     def nbval_summary(self) -> str:
@@ -154,12 +317,27 @@ def _mirror(repo: Path) -> Path:
     return repo / "notebooks"
 
 
-def run_lesson(notebook: Path, workdir: Path, *, caps: tuple[int, ...] = (MAX_VALUES_PER_CONTROL,)) -> LessonRun:
-    """Execute ``notebook`` once under nbval, sweep its figures, keep its PNGs (see the module docstring)."""
+def run_lesson(
+    notebook: Path,
+    workdir: Path,
+    *,
+    caps: tuple[int, ...] = (MAX_VALUES_PER_CONTROL,),
+    wrong: dict[str, list[dict]] | None = None,
+) -> LessonRun:
+    """Execute ``notebook`` once under nbval, sweep its figures, keep its PNGs, probe the ``wrong`` answers.
+
+    ``wrong`` maps solution grade_ids to typical wrong answers, as a file of
+    ``tests/wrong_answers/`` does (see the module docstring).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    home, figures = workdir / "home", workdir / "figures"
+    home, figures, probes = workdir / "home", workdir / "figures", workdir / "wrong-answers.jsonl"
     home.mkdir(exist_ok=True)
     nb = nbformat.read(notebook, as_version=4)
+    for solution_id, attempts in wrong_answer_attempts(nb, wrong or {}).items():
+        cell = next(cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == solution_id)
+        # First in the cell, not a cell of its own: nbval's cell numbers and every output stay as committed.
+        assert not cell.source.startswith("%%"), f"{solution_id}: a cell magic must stay first in its cell"
+        cell.source = probe_line(probes, attempts) + "\n" + cell.source
     reports = {cap: workdir / f"sweep-{cap}.json" for cap in caps}
     for cap, report in reports.items():
         # Unrun cells (no execution count, no outputs): nbval runs them and compares nothing.
@@ -189,7 +367,8 @@ def run_lesson(notebook: Path, workdir: Path, *, caps: tuple[int, ...] = (MAX_VA
     for cell in cells:
         for kind in ("committed", "fresh"):
             cell[kind] = [figures / name for name in cell[kind]]
-    return LessonRun(notebook=notebook, nbval=result, sweeps=sweeps, cells=cells)
+    verdicts = [json.loads(line) for line in probes.read_text().splitlines()] if probes.is_file() else []
+    return LessonRun(notebook=notebook, nbval=result, sweeps=sweeps, cells=cells, probes=verdicts)
 
 
 def is_blank(path: Path) -> bool:

@@ -9,7 +9,13 @@ Each lesson is executed ONCE (``tests/lesson_run.py``), and that execution serve
   ``FIGURE_TOLERANCE``; a stale or blank committed figure fails;
 * ``test_every_control_value``: in the same kernel, every value of every
   control of every interactive figure (``tests/test_widget_sweep.py`` holds
-  the sweep's self-tests).
+  the sweep's self-tests);
+* ``test_typical_wrong_answers_fail_their_tests``: each typical wrong answer of
+  ``tests/wrong_answers/NN_topic.yaml``, run where its solution cell stands in
+  a copy of the kernel, makes its exercise's test cell raise, so nbgrader
+  scores it below full marks (``tests/test_wrong_answer_probe.py`` holds the
+  probe's self-tests; ``tests/test_release.py`` grades the toy lesson's wrong
+  answers with nbgrader itself).
 
 ``test_committed_notebook_is_clean``: the committed file comes from one
 in-order run, has no error outputs, no machine paths, and stable cell ids.
@@ -23,12 +29,19 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from toy_lessons import wrong_answers
 
-from lesson_run import figure_problems, run_lesson, sweep_failure_message  # tests/ is on sys.path
+from lesson_run import (  # tests/ is on sys.path
+    figure_problems,
+    run_lesson,
+    sweep_failure_message,
+    wrong_answer_problems,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 URL = re.compile(r"https?://[^\s\"')\]>]+")
+WRONG = wrong_answers()  # {lesson: {solution grade_id: [wrong answer, ...]}}
 MACHINE_PATH = re.compile(r"(/(home|root|work|tmp|Users|usr|opt)/|[A-Z]:\\\\(Users|Windows|Program Files)\\\\)")
 
 
@@ -38,8 +51,9 @@ def test_there_are_notebooks():
 
 @pytest.fixture(scope="module", params=NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
 def lesson(request, tmp_path_factory):
-    """The lesson executed once: nbval's run, its figures and its sweep (shared by the three tests below)."""
-    return run_lesson(request.param, tmp_path_factory.mktemp(request.param.stem))
+    """The lesson executed once: nbval's run, its figures, its sweep, its wrong answers (the four tests below)."""
+    wrong = WRONG.get(request.param.stem, {})
+    return run_lesson(request.param, tmp_path_factory.mktemp(request.param.stem), wrong=wrong)
 
 
 @pytest.mark.slow
@@ -68,6 +82,16 @@ def test_every_control_value(lesson):
     (report,) = lesson.sweeps.values()
     assert report["figures"] >= 1, f"{name} has no interactive figure; every lesson needs one"
     assert not report["problems"], sweep_failure_message(name, report)
+
+
+@pytest.mark.slow
+def test_typical_wrong_answers_fail_their_tests(lesson):
+    name = lesson.notebook.stem
+    if name not in WRONG:
+        pytest.skip(f"no tests/wrong_answers/{name}.yaml")
+    problems = wrong_answer_problems(lesson, WRONG[name])
+    assert not problems, f"{name}: typical wrong answers nbgrader would not catch:\n  " + "\n  ".join(problems)
+    assert len(lesson.probes) == sum(map(len, WRONG[name].values()))
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])

@@ -12,10 +12,12 @@ more:
   an answer is missing;
 * ``partial`` hands in, for one real lesson and one toy, the release with exactly
   one exercise answered: exactly that exercise's points;
-* ``wrong-1``, ``wrong-2``, ... hand in, for every lesson with a
-  ``tests/wrong_answers/NN_topic.yaml``, the lesson with the first (second, ...)
+* ``wrong-1``, ``wrong-2``, ... hand in, for the toy lesson with a
+  ``tests/wrong_answers/NN_topic.yaml``, the toy with the first (second, ...)
   typical wrong answer of each exercise in place of its solution: every exercise
-  carrying a wrong answer scores less than its points.
+  carrying a wrong answer scores less than its points. This is nbgrader's own
+  path for wrong answers; the lessons' wrong answers are checked in each lesson's
+  one execution (``tests/test_notebooks.py``), and on the toy both ways agree.
 
 Expected scores come from the notebooks' metadata, never typed in here.
 """
@@ -55,6 +57,8 @@ from helpers.release import (
     scores,
 )
 
+from lesson_run import run_lesson
+
 pytestmark = pytest.mark.xdist_group("release")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +82,8 @@ PARTIAL = {TOY_ANSWERED[0]: TOY_ANSWERED[1]}
 if _REAL_GRADED:
     PARTIAL[min(_REAL_GRADED, key=lambda name: sum(c.cell_type == "code" for c in _LESSON_CELLS[name]))] = 1
 WRONG = wrong_answers()  # {lesson: {solution grade_id: [wrong answer, ...]}}
-WRONG_GRADED = sorted(name for name in WRONG if name in GRADED)
+# nbgrader grades the toys' wrong answers; the lessons' are probed in their own run (tests/test_notebooks.py).
+WRONG_GRADED = sorted(name for name in WRONG if name in TOYS)
 
 
 def wrong_submissions(lesson: str) -> list[dict[str, str]]:
@@ -478,6 +483,24 @@ def test_typical_wrong_answers_score_less_than_full_marks(graded, lesson):
             assert code.strip().split("\n")[0].strip() in handed_in[solution_id], "the wrong answer was handed in"
             why = next(a["why"] for a in WRONG[lesson][solution_id] if a["code"] == code)
             assert scored[tests_id] < points[tests_id], f"{solution_id} scores full marks with: {why}"
+
+
+@pytest.mark.slow
+def test_the_probe_agrees_with_nbgrader_on_the_toy(graded, tmp_path):
+    """The probe that checks the lessons' wrong answers gives, on the toy, the verdicts nbgrader's grading gives."""
+    lesson = WRONG_GRADED[0]
+    run = run_lesson(graded.path / "source" / lesson / f"{lesson}.ipynb", tmp_path, wrong=WRONG[lesson])
+    assert run.nbval.returncode == 0, run.nbval_summary
+    points = exercise_points(graded.sources[lesson])
+    probed = {(p["exercise"], p["k"]): p["outcome"] for p in run.probes}
+    graded_below_full = {
+        (solution_id, k): graded.points(f"wrong-{k}", lesson)[solution_id.removesuffix("_solution") + "_tests"]
+        < points[solution_id.removesuffix("_solution") + "_tests"]
+        for solution_id, answers in WRONG[lesson].items()
+        for k in range(1, len(answers) + 1)
+    }
+    assert sorted(probed) == sorted(graded_below_full)
+    assert {key: outcome == "raised" for key, outcome in probed.items()} == graded_below_full
 
 
 # --------------------------------------------------------------------------- arguments
