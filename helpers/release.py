@@ -212,6 +212,11 @@ def build_release(
         target.mkdir(parents=True)
         notebook = nbformat.read(path, as_version=4)
         notebook.cells.insert(1, nbformat.v4.new_markdown_cell(INSTALL_NOTE, id="install-note"))
+        for cell in notebook.cells:  # the lesson collapses some answers; a student's answer cell opens
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.metadata.get("jupyter", {}).pop("source_hidden", None)
+                if "hide-input" in cell.metadata.get("tags", []):
+                    cell.metadata["tags"].remove("hide-input")
         nbformat.write(notebook, target / path.name)
         _run_nbgrader(course_dir, GenerateAssignment, assignment_id=path.stem, student_id=".", force=True)
     return course_dir

@@ -63,6 +63,7 @@ pytestmark = pytest.mark.xdist_group("release")
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = lesson_notebooks(ROOT / "notebooks")
+ALL_LESSONS = {path.stem: path for path in LESSONS}  # the wrong-answer files are checked against every lesson
 # RELEASE_TEST_LESSONS=03,05 limits the graded lessons to those prefixes (the toys always run); "none" to none.
 if os.environ.get("RELEASE_TEST_LESSONS"):
     LESSONS = [p for p in LESSONS if any(p.stem.startswith(k) for k in os.environ["RELEASE_TEST_LESSONS"].split(","))]
@@ -314,6 +315,22 @@ def find_leaks(sources, texts: dict[Path, str], allowed: str = "") -> list[str]:
     return [f"{path.name}: {line!r}" for path, text in texts.items() for line in meaningful if line in text]
 
 
+def test_answer_cells_open_in_the_release(course):
+    """A solution cell the lesson collapses (a predict-then-check answer) is open for the student to write in."""
+    collapsed = [
+        (name, grade_id(cell))
+        for name, path in ALL_LESSONS.items()
+        if name in course.sources
+        for cell in nbformat.read(path, as_version=4).cells
+        if _nbgrader(cell).get("solution") and cell.metadata.get("jupyter", {}).get("source_hidden")
+    ]
+    assert collapsed or not _REAL_GRADED, "no lesson collapses an answer cell: this test would check nothing"
+    for name, solution_id in collapsed:
+        cell = next(c for c in course.released(name).cells if grade_id(c) == solution_id)
+        assert not cell.metadata.get("jupyter", {}).get("source_hidden"), f"{name}: {solution_id} is collapsed"
+        assert "hide-input" not in cell.metadata.get("tags", []), f"{name}: {solution_id} is tagged hide-input"
+
+
 def test_no_solution_or_hidden_test_reaches_the_release(course):
     secrets = set().union(*(_secret_and_public(notebook)[0] for notebook in course.sources.values()))
     assert len(secrets) > 2 * len(GRADED), "the search found the secret regions"
@@ -444,9 +461,10 @@ def test_every_submission_is_graded_exactly_once(graded):
 
 def wrong_answer_key_problems(lesson: str, entries: dict) -> list[str]:
     """Keys of a wrong-answers file that are not a solution cell of ``lesson``."""
-    if lesson not in ASSIGNMENTS:
-        return [f"{lesson}.yaml: no lesson is called {lesson} ({', '.join(ASSIGNMENTS)})"]
-    cells = _LESSON_CELLS[lesson] if lesson in _LESSON_CELLS else toy_notebooks()[lesson].cells
+    if lesson not in ALL_LESSONS and lesson not in TOYS:
+        return [f"{lesson}.yaml: no lesson is called {lesson} ({', '.join([*ALL_LESSONS, *TOYS])})"]
+    notebook = toy_notebooks()[lesson] if lesson in TOYS else nbformat.read(ALL_LESSONS[lesson], as_version=4)
+    cells = notebook.cells
     solutions = {grade_id(cell) for cell in cells if _nbgrader(cell).get("solution")}
     return [
         f"{lesson}.yaml: {key} is not the grade_id of a solution cell of {lesson}"
