@@ -319,9 +319,8 @@ def test_answer_cells_open_in_the_release(course):
     """A solution cell the lesson collapses (a predict-then-check answer) is open for the student to write in."""
     collapsed = [
         (name, grade_id(cell))
-        for name, path in ALL_LESSONS.items()
-        if name in course.sources
-        for cell in nbformat.read(path, as_version=4).cells
+        for name, cells in _LESSON_CELLS.items()
+        for cell in cells
         if _nbgrader(cell).get("solution") and cell.metadata.get("jupyter", {}).get("source_hidden")
     ]
     assert collapsed or not _REAL_GRADED, "no lesson collapses an answer cell: this test would check nothing"
@@ -464,8 +463,7 @@ def wrong_answer_key_problems(lesson: str, entries: dict) -> list[str]:
     if lesson not in ALL_LESSONS and lesson not in TOYS:
         return [f"{lesson}.yaml: no lesson is called {lesson} ({', '.join([*ALL_LESSONS, *TOYS])})"]
     notebook = toy_notebooks()[lesson] if lesson in TOYS else nbformat.read(ALL_LESSONS[lesson], as_version=4)
-    cells = notebook.cells
-    solutions = {grade_id(cell) for cell in cells if _nbgrader(cell).get("solution")}
+    solutions = {grade_id(cell) for cell in notebook.cells if _nbgrader(cell).get("solution")}
     return [
         f"{lesson}.yaml: {key} is not the grade_id of a solution cell of {lesson}"
         for key in entries
