@@ -32,10 +32,12 @@ Neither style mentions drawing speed; the plumbing provides it:
   arrive while it draws are coalesced (the latest value wins, so a drag keeps
   redrawing and ends on the value where it was released), and while the
   student reads it renders the neighbouring values of the control just moved
-  into the cache, the next one in the direction of motion first. It never
-  runs while a cell executes, and never starts in a plain notebook run
-  (nbclient, nbval: no browser sends changes), so outputs and run times stay
-  as they are;
+  into the cache, the next one in the direction of motion first, then one step
+  of every other control. A figure not moved yet gets the first step of each
+  control drawn ahead once no cell has run for half a second. It never draws
+  while a cell executes (a cell waits for a drawing in progress to end), and a
+  plain notebook run (nbclient, nbval) sends no changes and leaves no idle
+  time, so outputs stay as they are;
 * an exception in the function shows in the widget (and in
   ``view.last_error``) with the values that caused it; the widget keeps working.
 
@@ -108,10 +110,13 @@ from helpers._validation import check_int
 KERNEL_NOTE = "Interactive figure: move the controls in a running notebook (they need a live Python kernel)."
 
 # How many neighbouring values of the control just moved are drawn ahead: this many in the
-# direction of motion, then one behind.
+# direction of motion, then one behind (then one either side of every other control).
 AHEAD_STEPS = 3
 # Drawing ahead waits until the controls have been still this long (a drag is not interrupted).
 AHEAD_DELAY_S = 0.12
+# A figure not moved yet gets the first step of each control drawn ahead once no cell has run
+# for this long (a student reads it; Run All and plain notebook runs go on without waiting).
+WARM_UP_DELAY_S = 0.5
 
 # Every interactive figure created in this process, so tests can sweep them all.
 _LIVE_FIGURES: weakref.WeakSet = weakref.WeakSet()
@@ -389,7 +394,9 @@ class _Background:
         self.busy = False
         self._requests: OrderedDict = OrderedDict()  # view -> values, the latest per view
         self._ahead: deque = deque()  # (view, values) to draw into the cache while idle
+        self._warm: deque = deque()  # (view, values): first steps of figures not moved yet
         self._last_request = 0.0
+        self._last_cell = 0.0
         self._thread: threading.Thread | None = None
         self._shell = None
 
@@ -411,6 +418,7 @@ class _Background:
             self.attached = False
             self._requests.clear()
             self._ahead.clear()
+            self._warm.clear()
             self._cond.notify_all()
         if self._shell is not None:
             for event, hook in (("pre_execute", self._pre_execute), ("post_execute", self._post_execute)):
@@ -435,14 +443,29 @@ class _Background:
             # while handling such a message comes from the front end, not from a cell.
             self.holding = True
             self.executing = self._parent_type() != "comm_msg"
-            while self.busy:
+            # A cell waits for the drawing in progress. A widget message does not (it only
+            # queues a change, so a drag's changes are coalesced), unless that drawing went
+            # through pyplot, whose open figures matplotlib-inline shows at the message's end.
+            while self.busy and (self.executing or plt.get_fignums()):
                 self._cond.wait()
 
     def _post_execute(self) -> None:
         with self._cond:
+            if self.executing:
+                self._last_cell = time.monotonic()
+                self._warm_up()
             self.executing = False
             self.holding = False
             self._cond.notify_all()
+
+    def _warm_up(self) -> None:
+        """Under the lock: plan the first step of every control of the figures shown but not moved yet."""
+        for view in live_figures():
+            if not view._warmed and view._cache_size:
+                view._warmed = True
+                self._warm.extend((view, values) for values in view._neighbours(None, None, view.values))
+        if self._warm:
+            self._start()
 
     def _parent_type(self) -> str | None:
         """The type of the message the kernel is handling ('execute_request', 'comm_msg'), if known."""
@@ -466,22 +489,30 @@ class _Background:
             self._post_execute()
 
     # -- work
-    def request(self, view: InteractiveFigure, values: dict, ahead: list[dict]) -> None:
+    def request(self, view: InteractiveFigure, values: dict | None, ahead: list[dict]) -> None:
+        """Draw ``values`` of ``view`` (None: already on screen), then draw ``ahead`` into its cache."""
         with self._cond:
             self._requests.pop(view, None)
-            self._requests[view] = values  # latest wins
+            if values is not None:
+                self._requests[view] = values  # latest wins
+            view._warmed = True
+            self._warm = deque(job for job in self._warm if job[0] is not view)  # planned from old values
             self._ahead = deque((view, future) for future in ahead)
             self._last_request = time.monotonic()
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="rare-cases-figures", daemon=True)
-                self._thread.start()
-            self._cond.notify_all()
+            self._start()
+
+    def _start(self) -> None:
+        """Under the lock: make sure the thread runs, and wake it."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="rare-cases-figures", daemon=True)
+            self._thread.start()
+        self._cond.notify_all()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until nothing is pending or drawing (tests, benchmarks); False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self.busy or self._requests or (self._ahead and not (self.executing or self.holding)):
+            while self.busy or self._requests or ((self._ahead or self._warm) and not (self.executing or self.holding)):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -502,6 +533,11 @@ class _Background:
             if wait > 0:
                 return None, wait
             return "ahead", self._ahead.popleft()
+        if self._warm:
+            wait = max(self._last_request + AHEAD_DELAY_S, self._last_cell + WARM_UP_DELAY_S) - time.monotonic()
+            if wait > 0:
+                return None, wait
+            return "ahead", self._warm.popleft()
         return None, None
 
     def _run(self) -> None:
@@ -641,6 +677,7 @@ class InteractiveFigure(widgets.VBox):
         self._render = render
         self._dpi = dpi
         self._cache: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+        self._screen = threading.Lock()  # the cache and what is on screen, between two threads
         self._figure = figure
         self._blitter = None
         if figure is not None:
@@ -658,6 +695,7 @@ class InteractiveFigure(widgets.VBox):
         self._last_exception: Exception | None = None
         self.shown_values: dict = {}
         self._quiet = False  # set_values is changing the controls: no redraw per control
+        self._warmed = False  # whether the first steps of its controls were planned ahead
         self.controls = dict(controls)
         for control in self.controls.values():
             control.style.description_width = "initial"
@@ -747,28 +785,53 @@ class InteractiveFigure(widgets.VBox):
         return tuple(sorted((name, _same_notch(value)) for name, value in values.items()))
 
     def _show(self, values: dict) -> None:
-        """Draw ``values`` (or take them from the cache) and put them on screen."""
+        """Draw ``values`` (or take them from the cache) and put them on screen.
+
+        If the controls moved on while it drew (a cached value was shown meanwhile),
+        the drawing only goes into the cache.
+        """
         with _DRAWING:
             start = time.perf_counter()
             key = self._key(values)
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                png, caption = self._cache[key]
-            else:
+            with self._screen:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+            if hit is None:
                 try:
                     with _no_pyplot_leak():
-                        png, caption = self._draw(values)
+                        hit = self._draw(values)
                 except Exception as error:  # a warning made an error by a filter lands here too
-                    self._show_error(error, values)
+                    with self._screen:
+                        if key == self._key(self.values):
+                            self._show_error(error, values)
                     return
-                self._remember(key, png, caption)
-            self.last_error = None
-            self._last_exception = None
-            self.image.value = png
-            self.caption_text = caption
-            self.caption.value = _caption_html(caption)
-            self.shown_values = dict(values)
-            self.last_render_ms = (time.perf_counter() - start) * 1000
+                with self._screen:
+                    self._remember(key, *hit)
+            with self._screen:
+                if key == self._key(self.values):
+                    self._put_on_screen(values, *hit, start)
+
+    def _show_if_cached(self, values: dict) -> bool:
+        """Put ``values`` on screen now if they are in the cache (no waiting for a drawing ahead)."""
+        start = time.perf_counter()
+        key = self._key(values)
+        with self._screen:
+            hit = self._cache.get(key)
+            if hit is None:
+                return False
+            self._cache.move_to_end(key)
+            self._put_on_screen(values, *hit, start)
+        return True
+
+    def _put_on_screen(self, values: dict, png: bytes, caption: str, start: float) -> None:
+        self.last_error = None
+        self._last_exception = None
+        self.image.value = png
+        self.caption_text = caption
+        self.caption.value = _caption_html(caption)
+        self.shown_values = dict(values)
+        self.last_render_ms = (time.perf_counter() - start) * 1000
 
     def _draw_ahead(self, values: dict) -> None:
         """Render ``values`` into the cache only, quietly; anything unusual is left for later.
@@ -792,7 +855,8 @@ class InteractiveFigure(widgets.VBox):
             finally:
                 self.ahead_count += 1
             if not caught:
-                self._remember(key, png, caption)
+                with self._screen:
+                    self._remember(key, png, caption)
 
     def _draw(self, values: dict) -> tuple[bytes, str]:
         if self._blitter is not None:
@@ -838,24 +902,38 @@ class InteractiveFigure(widgets.VBox):
             return
         values = self.values
         ahead = self._neighbours(self._names.get(id(change["owner"])), change["old"], values)
-        _BACKGROUND.request(self, values, ahead)
+        # A cached value shows at once, in this thread, even while the background thread draws.
+        _BACKGROUND.request(self, None if self._show_if_cached(values) else values, ahead)
 
     def _neighbours(self, name: str | None, old, values: dict) -> list[dict]:
-        """The values to draw ahead after ``name`` moved from ``old``: onwards first, then one back."""
-        if name is None or not self._cache_size:
+        """The values to draw ahead after ``name`` moved from ``old`` (None: nothing moved yet).
+
+        The control that moved: ``AHEAD_STEPS`` onwards, then one back. Then every
+        other control one step up, then every other control one step down.
+        """
+        if not self._cache_size:
             return []
-        every = control_values(self.controls[name])
-        keys = [_same_notch(v) for v in every]
-        try:
-            here = keys.index(_same_notch(values[name]))
-        except ValueError:
-            return []
-        try:
-            direction = 1 if keys.index(_same_notch(old)) <= here else -1
-        except ValueError:
-            direction = 1
-        steps = [direction * k for k in range(1, AHEAD_STEPS + 1)] + [-direction]
-        return [{**values, name: every[here + step]} for step in steps if 0 <= here + step < len(every)]
+
+        def moved(control: str, steps: list[int]) -> list[dict]:
+            every = control_values(self.controls[control])
+            keys = [_same_notch(v) for v in every]
+            if _same_notch(values[control]) not in keys:
+                return []
+            here = keys.index(_same_notch(values[control]))
+            return [{**values, control: every[here + step]} for step in steps if 0 <= here + step < len(every)]
+
+        plans = []
+        if name is not None:
+            keys = [_same_notch(v) for v in control_values(self.controls[name])]
+            here, before = _same_notch(values[name]), _same_notch(old)
+            downwards = here in keys and before in keys and keys.index(before) > keys.index(here)
+            onwards = -1 if downwards else 1
+            plans += moved(name, [onwards * k for k in range(1, AHEAD_STEPS + 1)] + [-onwards])
+        others = [control for control in self.controls if control != name]
+        for step in (1, -1):
+            for control in others:
+                plans += moved(control, [step])
+        return plans
 
     def _repr_mimebundle_(self, **kwargs):
         # In JupyterLab the live widget view wins; a static reader (GitHub, nbviewer)

@@ -209,6 +209,7 @@ def measure_notebook(page, lab, relative_path: str, steps: int, pause: float) ->
     for index in measured:
         box = b.figure_box(page, index)
         box.wait_for(state="attached", timeout=60_000)
+        page.wait_for_timeout(2 * pause * 1000)  # a student reads the figure before touching it
         for control in b.find_controls(box):
             result = ControlResult(relative_path, index + 1, control.label, control.kind)
             try:

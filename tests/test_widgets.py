@@ -496,18 +496,20 @@ def test_no_drawing_ahead_without_a_front_end():
 
 def test_front_end_changes_draw_ahead_in_the_direction_of_motion(front_end):
     view, calls = make_view()
-    view.controls["share"].value = 0.2  # moving up: 0.3, 0.4, 0.5 ahead, then 0.1 behind (cached)
+    # Moving up: 0.3, 0.4, 0.5 ahead, then 0.1 behind (cached), then the other control's step.
+    view.controls["share"].value = 0.2
     settle()
     assert view.shown_values == {"share": 0.2, "kind": "a"} and view.caption_text == "a: minority share 20%"
-    assert calls == [(0.1, "a"), (0.2, "a"), (0.3, "a"), (0.4, "a"), (0.5, "a")]
-    assert view.ahead_count == 3
-    drawn = view.render_count
+    assert calls == [(0.1, "a"), (0.2, "a"), (0.3, "a"), (0.4, "a"), (0.5, "a"), (0.2, "b")]
+    assert view.ahead_count == 4
     view.controls["share"].value = 0.3  # a cache hit, ready before the student pressed the key
     settle()
-    assert view.caption_text == "a: minority share 30%" and view.render_count == drawn
-    view.controls["kind"].value = "b"  # another control: its neighbours, the others held
+    assert view.caption_text == "a: minority share 30%" and calls.count((0.3, "a")) == 1
+    assert calls[-1] == (0.3, "b")  # drawn ahead: the other control's next step from here
+    view.controls["kind"].value = "b"  # a cache hit again; now the slider's steps at "b" are drawn ahead
     settle()
-    assert calls[-1] == (0.3, "b") and view.caption_text == "b: minority share 30%"
+    assert view.caption_text == "b: minority share 30%" and calls.count((0.3, "b")) == 1
+    assert calls[-1] == (0.4, "b")
 
 
 def test_a_cell_execution_holds_the_background_thread(front_end):
@@ -620,7 +622,7 @@ def test_a_front_end_message_holds_drawing_but_counts_as_a_front_end_change():
         assert view.render_count == 1, "drew while the message was still being handled"
         shell.trigger("post_execute")
         settle()
-        assert view.caption_text == "a: minority share 20%" and view.ahead_count == 3
+        assert view.caption_text == "a: minority share 20%" and view.ahead_count == 4
         shell.parent = "execute_request"  # a cell: its changes are drawn at once, nothing ahead
         shell.trigger("pre_execute")
         view.controls["share"].value = 0.0
@@ -628,3 +630,157 @@ def test_a_front_end_message_holds_drawing_but_counts_as_a_front_end_change():
         shell.trigger("post_execute")
     finally:
         hw._BACKGROUND.detach()
+
+
+def test_a_widget_message_does_not_wait_for_the_drawing_in_progress():
+    import threading
+
+    release = threading.Event()
+    shell = _FakeShell()
+    hw._BACKGROUND.attach(shell)
+    try:
+        view, calls = make_view(cache_size=0)
+        original = view._render
+
+        def slow(share, kind):
+            if kind == "b":
+                release.wait(10)
+            return original(share, kind)
+
+        view._render = slow
+
+        def message(**values):
+            shell.parent = "comm_msg"
+            shell.trigger("pre_execute")
+            for name, value in values.items():
+                view.controls[name].value = value
+            shell.trigger("post_execute")
+
+        message(kind="b")  # the drawing of (0.1, b) starts and blocks
+        deadline = time.monotonic() + 10
+        while not hw._BACKGROUND.busy and time.monotonic() < deadline:
+            time.sleep(0.01)
+        drag = threading.Thread(target=lambda: [message(share=share) for share in (0.2, 0.3, 0.4)])
+        drag.start()
+        drag.join(timeout=5)
+        handled_while_drawing = not drag.is_alive()
+        release.set()
+        drag.join(timeout=10)
+        settle()
+        assert handled_while_drawing, "a widget message waited for the drawing in progress"
+        assert view.shown_values == {"share": 0.4, "kind": "b"}
+        assert (0.2, "b") not in calls and (0.3, "b") not in calls  # coalesced: the latest won
+    finally:
+        release.set()
+        hw._BACKGROUND.detach()
+
+
+def test_a_widget_message_waits_while_a_pyplot_drawing_is_open():
+    import threading
+
+    shell = _FakeShell()
+    hw._BACKGROUND.attach(shell)
+    started, release = threading.Event(), threading.Event()
+
+    def render(share):
+        fig, ax = plt.subplots(figsize=(3, 2))  # matplotlib-inline would show it at a message's end
+        if share > 0.1:
+            started.set()
+            release.wait(10)
+        ax.bar(["a", "b"], [1 - share, share])
+        return fig
+
+    try:
+        plt.close("all")
+        view = hw.interactive_figure(
+            render, share=widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.1, description="share")
+        )
+        shell.parent = "comm_msg"
+        shell.trigger("pre_execute")
+        view.controls["share"].value = 0.2
+        shell.trigger("post_execute")
+        assert started.wait(10)
+        message = threading.Thread(target=lambda: shell.trigger("pre_execute"))
+        message.start()
+        message.join(timeout=0.5)
+        waited = message.is_alive()
+        release.set()
+        message.join(timeout=10)
+        shell.trigger("post_execute")
+        settle()
+        assert waited, "a widget message did not wait for an open pyplot drawing"
+        assert plt.get_fignums() == []
+    finally:
+        release.set()
+        hw._BACKGROUND.detach()
+
+
+def test_first_steps_are_drawn_ahead_once_no_cell_runs():
+    shell = _FakeShell()
+    hw._BACKGROUND.attach(shell)
+    try:
+        shell.trigger("pre_execute")  # the cell that shows the figures
+        view, calls = make_view()
+        later, later_calls = make_view()
+        shell.trigger("post_execute")
+        shell.trigger("pre_execute")  # Run All goes on with the next cell: nothing is drawn meanwhile
+        time.sleep(2 * hw.WARM_UP_DELAY_S)
+        assert calls == [(0.1, "a")] and later_calls == [(0.1, "a")], "drew ahead while a cell ran"
+        shell.trigger("post_execute")
+        settle()
+        # Every control one step up, then one step down; both figures, oldest first.
+        assert calls == [(0.1, "a"), (0.2, "a"), (0.1, "b"), (0.0, "a")]
+        assert later_calls == calls and view.ahead_count == 3
+        shell.trigger("pre_execute")
+        shell.trigger("post_execute")
+        settle()
+        assert view.ahead_count == 3 and later.ahead_count == 3, "planned the first steps twice"
+        shell.parent = "comm_msg"  # the student's first step: a cache hit
+        shell.trigger("pre_execute")
+        view.controls["kind"].value = "b"
+        shell.trigger("post_execute")
+        settle()
+        assert view.caption_text == "b: minority share 10%" and calls.count((0.1, "b")) == 1
+        assert calls[-2:] == [(0.2, "b"), (0.0, "b")]  # and from there the slider's steps are drawn ahead
+    finally:
+        hw._BACKGROUND.detach()
+
+
+def test_a_cached_value_shows_at_once_while_the_thread_draws(front_end):
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    view, calls = make_view()
+    original = view._render
+
+    def slow(share, kind):
+        if share == 0.4:
+            started.set()
+            release.wait(10)
+        return original(share, kind)
+
+    view._render = slow
+    shown = []
+    view.caption.observe(lambda change: shown.append(view.caption_text), names="value")
+    try:
+        view.controls["share"].value = 0.3  # drawn; then 0.4 is drawn ahead, slowly
+        assert started.wait(10)
+        view.controls["share"].value = 0.1  # cached: on screen now, not after the drawing ahead
+        assert view.caption_text == "a: minority share 10%"
+    finally:
+        release.set()
+    settle()
+    started.clear()
+    release.clear()
+    view._cache.pop(view._key({"share": 0.4, "kind": "a"}))
+    del shown[:]
+    try:
+        view.controls["share"].value = 0.4  # not cached: the thread draws it for the screen, slowly
+        assert started.wait(10)
+        view.controls["share"].value = 0.1  # the student moved on, to a cached value
+    finally:
+        release.set()
+    settle()
+    assert "a: minority share 40%" not in shown, "a drawing that finished late took the screen"
+    assert view.caption_text == "a: minority share 10%"
+    assert view._key({"share": 0.4, "kind": "a"}) in view._cache  # kept for later
