@@ -940,7 +940,8 @@ class InteractiveFigure(widgets.VBox):
         # falls back to the PNG of the figure as it was last drawn, and to plain text.
         bundle = super()._repr_mimebundle_(**kwargs)
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
-        bundle["text/plain"] = KERNEL_NOTE
+        # The caption first (the figure's numbers in words, for readers of the static page), then the note.
+        bundle["text/plain"] = f"{self.caption_text}\n{KERNEL_NOTE}" if self.caption_text else KERNEL_NOTE
         return bundle
 
 

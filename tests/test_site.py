@@ -143,6 +143,7 @@ _JS_PAGE = """async () => {
         figures: all('article .cell_output img').length,
         widgetViews: all('article script[type*="widget"]').length,
         kernelNotes: all('article .rare-cases-kernel-note').length,
+        captions: all('article .rare-cases-caption').map(p => p.textContent.trim()),
         text: document.querySelector('article') ? document.querySelector('article').textContent : '',
         next: link('a.right-next'),
         prev: link('a.left-prev'),
@@ -267,6 +268,19 @@ def hidden_inputs(nb) -> list[str]:
     ]
 
 
+def figure_captions(nb) -> list[str]:
+    """The captions of the interactive figures, as committed (their text before the kernel note)."""
+    captions = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" in data and "application/vnd.jupyter.widget-view+json" in data:
+                text = data.get("text/plain", "")
+                text = "".join(text) if isinstance(text, list) else text
+                captions += [line.strip() for line in text.strip().splitlines()[:-1] if line.strip()]
+    return captions
+
+
 def kernel_notes(nb) -> int:
     """Interactive figures: widget outputs that carry a PNG."""
     return sum(
@@ -379,6 +393,7 @@ def check_lesson_page(report: PageReport, nb) -> None:
     )
     assert shown["widgetViews"] == 0, "a widget view was left on the page (it shows nothing without a kernel)"
     assert shown["kernelNotes"] == kernel_notes(nb), "every interactive figure needs the line saying it needs a kernel"
+    assert shown["captions"] == figure_captions(nb), "every interactive figure's caption belongs under its picture"
     sources = hidden_inputs(nb)
     assert len(shown["hidden"]) == len(sources), (
         f"{len(shown['hidden'])} collapsed inputs on the page, {len(sources)} hidden in the notebook"
@@ -483,7 +498,7 @@ def toy_sources(root: Path) -> Path:
                     data={
                         "application/vnd.jupyter.widget-view+json": view,
                         "image/png": png,
-                        "text/plain": "Interactive figure: they need a live Python kernel.",
+                        "text/plain": "Toy caption: 3 points.\nInteractive figure: they need a live Python kernel.",
                     },
                 ),
             ],
@@ -511,6 +526,7 @@ def toy_site(tmp_path_factory, sphinx_available, browser):
 def test_toy_lesson_renders_widgets_and_hidden_inputs(toy_site):
     nb = nbformat.read(toy_site.server.root.parent / "src" / "notebooks" / "00_toy.ipynb", as_version=4)
     assert (png_outputs(nb), kernel_notes(nb), len(hidden_inputs(nb))) == (2, 1, 2)
+    assert figure_captions(nb) == ["Toy caption: 3 points."]
     report = toy_site.open("notebooks/00_toy.html")
     assert not report.problems, "\n".join(report.problems)
     check_lesson_page(report, nb)

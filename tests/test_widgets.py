@@ -117,7 +117,8 @@ def test_static_fallback_in_the_mimebundle():
     view, _ = make_view()
     bundle = view._repr_mimebundle_()
     assert base64.b64decode(bundle["image/png"]) == view.image.value
-    assert bundle["text/plain"] == hw.KERNEL_NOTE  # stable text: no reprs with ids or bytes
+    # The caption, for readers of a static page, then the note; stable text: no reprs with ids or bytes.
+    assert bundle["text/plain"] == f"a: minority share 10%\n{hw.KERNEL_NOTE}"
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 

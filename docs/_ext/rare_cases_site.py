@@ -1,9 +1,9 @@
 """What the course's web edition needs beyond MyST-NB and the book theme.
 
 * :func:`read_lesson` reads a notebook for the site. An interactive figure's
-  committed output carries a widget view, its default PNG and a line saying the
-  controls need a running kernel; a page has no kernel, so the site shows the PNG
-  and that line. An output that is only a widget (a progress bar) shows nothing
+  committed output carries a widget view, its default PNG, its caption and a line
+  saying the controls need a running kernel; a page has no kernel, so the site
+  shows the PNG, the caption and that line. An output that is only a widget (a progress bar) shows nothing
   without a kernel and is left out. A cell hidden in JupyterLab
   (``jupyter.source_hidden``) is hidden on the site too, expandable.
 * MathJax 3 is copied from the ``django-static-mathjax`` wheel (MathJax's own
@@ -38,12 +38,16 @@ def _widget_output_for_the_page(output: nbformat.NotebookNode) -> list[nbformat.
     figure = nbformat.v4.new_output(
         "display_data", data={"image/png": data["image/png"]}, metadata=output.get("metadata", {})
     )
-    note = data.get("text/plain", "")
-    note = "".join(note) if isinstance(note, list) else note
-    if not note.strip():
+    text = data.get("text/plain", "")
+    text = "".join(text) if isinstance(text, list) else text
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
         return [figure]
-    line = f'<p class="rare-cases-kernel-note">{html.escape(note.strip())}</p>'
-    return [figure, nbformat.v4.new_output("display_data", data={"text/html": line})]
+    # The figure's caption (its numbers in words), then the line saying the controls need a kernel.
+    *caption, note = lines
+    paragraphs = [f'<p class="rare-cases-caption">{html.escape(line)}</p>' for line in caption]
+    paragraphs.append(f'<p class="rare-cases-kernel-note">{html.escape(note)}</p>')
+    return [figure, nbformat.v4.new_output("display_data", data={"text/html": "\n".join(paragraphs)})]
 
 
 def read_lesson(text: str) -> nbformat.NotebookNode:
@@ -93,7 +97,7 @@ def _copy_mathjax(outdir: Path) -> None:
 def _write_root_redirect(app: Sphinx) -> None:
     landing = app.builder.get_target_uri(app.config.root_doc)
     (Path(app.outdir) / "index.html").write_text(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
         f'<meta http-equiv="refresh" content="0; url={landing}">\n'
         f"<title>{html.escape(app.config.project)}</title></head>\n"
         f'<body><p><a href="{landing}">{html.escape(app.config.project)}: the course</a></p></body></html>\n',
