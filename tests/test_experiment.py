@@ -37,9 +37,24 @@ def test_results_cover_the_whole_design(committed):
     )
     # every test fold is a fifth of the payments with a fifth of the frauds
     assert results["n_test"].between(19_999, 20_001).all() and results["n_fraud_test"].between(102, 103).all()
-    # the reliability counts of one repeat add up to every payment and every fraud once
-    first = reliability[(reliability["repeat"] == 0)].groupby(["learner", "strategy"])[["n", "n_fraud"]].sum()
-    assert (first["n"] == 100_000).all() and (first["n_fraud"] == 511).all()
+    assert (results["repeat"] == results["split"] // experiment.N_SPLITS).all()
+    assert sorted(results["repeat"].unique()) == list(range(experiment.N_REPEATS))
+    # the reliability counts of each repeat add up to every payment and every fraud once
+    per_repeat = reliability.groupby(["repeat", "learner", "strategy"])[["n", "n_fraud"]].sum()
+    assert len(per_repeat) == experiment.N_REPEATS * len(experiment.LEARNERS) * len(experiment.STRATEGIES)
+    assert (per_repeat["n"] == 100_000).all() and (per_repeat["n_fraud"] == 511).all()
+    # only gradient boosting has a search; the other learners report index 0
+    assert (results.query("learner != 'gradient boosting'")["boosting_params"] == 0).all()
+
+
+def test_repeats_draw_new_folds():
+    splits = experiment.outer_splits(load_transactions(return_X_y=True)[1].to_numpy())
+    assert len(splits) == experiment.N_SPLITS * experiment.N_REPEATS == 25
+    # each repeat tests every payment once, and a new repeat reshuffles who is tested together
+    for repeat in range(experiment.N_REPEATS):
+        tested = np.concatenate([test for _, test in splits[5 * repeat : 5 * repeat + 5]])
+        assert np.array_equal(np.sort(tested), np.arange(100_000))
+    assert not np.array_equal(np.sort(splits[0][1]), np.sort(splits[5][1]))
 
 
 def test_first_split_reproduces_exactly_for_logistic_regression(committed):
@@ -52,6 +67,25 @@ def test_first_split_reproduces_exactly_for_logistic_regression(committed):
     np.testing.assert_allclose(fresh[SCORES].to_numpy(float), stored[SCORES].to_numpy(float), rtol=1e-8, atol=1e-12)
     stored_counts = reliability[(reliability["split"] == 0) & (reliability["learner"] == "logistic regression")]
     np.testing.assert_array_equal(counts["n"].to_numpy(), stored_counts["n"].to_numpy())
+
+
+def test_a_later_repeat_reproduces_exactly_for_the_decision_tree(committed):
+    results, reliability = committed
+    X, y = load_transactions(return_X_y=True)
+    with threadpool_limits(limits=1):
+        rows, counts = experiment.run_split(17, X, y, learners=["decision tree"])
+    fresh = pd.DataFrame(rows).set_index(["learner", "strategy"])
+    stored = results[results["split"] == 17].set_index(["learner", "strategy"]).loc[fresh.index]
+    assert (stored["repeat"] == 3).all()
+    np.testing.assert_allclose(fresh[SCORES].to_numpy(float), stored[SCORES].to_numpy(float), rtol=1e-8, atol=1e-12)
+    stored_counts = reliability[(reliability["split"] == 17) & (reliability["learner"] == "decision tree")]
+    np.testing.assert_array_equal(counts["n"].to_numpy(), stored_counts["n"].to_numpy())
+
+
+def test_the_decision_tree_is_shallow():
+    model = experiment.make_strategy("class weights", "decision tree")
+    tree = model.steps[-1][1]
+    assert tree.max_depth == experiment.TREE_DEPTH == 3 and tree.class_weight == "balanced"
 
 
 def test_one_boosting_cell_reproduces(committed):
@@ -80,7 +114,7 @@ def test_tuned_threshold_never_uses_the_test_fold():
     [
         (lambda: experiment.make_strategy("ADASYN", "logistic regression"), ValueError, "strategy must be one of"),
         (lambda: experiment.make_strategy("none", "svm"), ValueError, "learner must be one of"),
-        (lambda: experiment.run_split(5, None, np.zeros(3)), ValueError, "split must be <= 4"),
+        (lambda: experiment.run_split(25, None, np.zeros(3)), ValueError, "split must be <= 24"),
     ],
 )
 def test_bad_input_is_named(call, error, message):
