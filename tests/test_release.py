@@ -323,6 +323,8 @@ def test_answer_cells_open_in_the_release(course):
         for cell in cells
         if _nbgrader(cell).get("solution") and cell.metadata.get("jupyter", {}).get("source_hidden")
     ]
+    if not collapsed and _REAL_GRADED and os.environ.get("RELEASE_TEST_LESSONS"):
+        pytest.skip("none of the lessons chosen by RELEASE_TEST_LESSONS collapses an answer cell")
     assert collapsed or not _REAL_GRADED, "no lesson collapses an answer cell: this test would check nothing"
     for name, solution_id in collapsed:
         cell = next(c for c in course.released(name).cells if grade_id(c) == solution_id)
