@@ -57,28 +57,21 @@ def test_repeats_draw_new_folds():
     assert not np.array_equal(np.sort(splits[0][1]), np.sort(splits[5][1]))
 
 
-def test_first_split_reproduces_exactly_for_logistic_regression(committed):
+@pytest.mark.parametrize(
+    ("split", "learner", "repeat"),
+    [(0, "logistic regression", 0), (17, "decision tree", 3)],
+    ids=["first split, logistic regression", "a later repeat, decision tree"],
+)
+def test_a_split_reproduces_exactly(committed, split, learner, repeat):
     results, reliability = committed
     X, y = load_transactions(return_X_y=True)
     with threadpool_limits(limits=1):
-        rows, counts = experiment.run_split(0, X, y, learners=["logistic regression"])
+        rows, counts = experiment.run_split(split, X, y, learners=[learner])
     fresh = pd.DataFrame(rows).set_index(["learner", "strategy"])
-    stored = results[results["split"] == 0].set_index(["learner", "strategy"]).loc[fresh.index]
+    stored = results[results["split"] == split].set_index(["learner", "strategy"]).loc[fresh.index]
+    assert (stored["repeat"] == repeat).all()
     np.testing.assert_allclose(fresh[SCORES].to_numpy(float), stored[SCORES].to_numpy(float), rtol=1e-8, atol=1e-12)
-    stored_counts = reliability[(reliability["split"] == 0) & (reliability["learner"] == "logistic regression")]
-    np.testing.assert_array_equal(counts["n"].to_numpy(), stored_counts["n"].to_numpy())
-
-
-def test_a_later_repeat_reproduces_exactly_for_the_decision_tree(committed):
-    results, reliability = committed
-    X, y = load_transactions(return_X_y=True)
-    with threadpool_limits(limits=1):
-        rows, counts = experiment.run_split(17, X, y, learners=["decision tree"])
-    fresh = pd.DataFrame(rows).set_index(["learner", "strategy"])
-    stored = results[results["split"] == 17].set_index(["learner", "strategy"]).loc[fresh.index]
-    assert (stored["repeat"] == 3).all()
-    np.testing.assert_allclose(fresh[SCORES].to_numpy(float), stored[SCORES].to_numpy(float), rtol=1e-8, atol=1e-12)
-    stored_counts = reliability[(reliability["split"] == 17) & (reliability["learner"] == "decision tree")]
+    stored_counts = reliability[(reliability["split"] == split) & (reliability["learner"] == learner)]
     np.testing.assert_array_equal(counts["n"].to_numpy(), stored_counts["n"].to_numpy())
 
 
