@@ -677,7 +677,7 @@ class InteractiveFigure(widgets.VBox):
         self._render = render
         self._dpi = dpi
         self._cache: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
-        self._screen = threading.Lock()  # the cache and what is on screen, between two threads
+        self._screen = threading.RLock()  # the cache and what is on screen, between two threads
         self._figure = figure
         self._blitter = None
         if figure is not None:
@@ -793,10 +793,7 @@ class InteractiveFigure(widgets.VBox):
         with _DRAWING:
             start = time.perf_counter()
             key = self._key(values)
-            with self._screen:
-                hit = self._cache.get(key)
-                if hit is not None:
-                    self._cache.move_to_end(key)
+            hit = self._cached(key)
             if hit is None:
                 try:
                     with _no_pyplot_leak():
@@ -815,14 +812,20 @@ class InteractiveFigure(widgets.VBox):
     def _show_if_cached(self, values: dict) -> bool:
         """Put ``values`` on screen now if they are in the cache (no waiting for a drawing ahead)."""
         start = time.perf_counter()
-        key = self._key(values)
         with self._screen:
-            hit = self._cache.get(key)
+            hit = self._cached(self._key(values))
             if hit is None:
                 return False
-            self._cache.move_to_end(key)
             self._put_on_screen(values, *hit, start)
         return True
+
+    def _cached(self, key: tuple) -> tuple[bytes, str] | None:
+        """The cached (png, caption) for ``key``, marked as just used; None when not cached."""
+        with self._screen:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+            return hit
 
     def _put_on_screen(self, values: dict, png: bytes, caption: str, start: float) -> None:
         self.last_error = None
