@@ -372,15 +372,20 @@ def plot_calibration(
     show_counts: bool = True,
     intervals: bool = False,
     colors=None,
+    markers=None,
+    counts_ax=None,
 ) -> dict:
     """Several models on one reliability plot, one ``CalibrationDisplay`` each.
 
     What ``CalibrationDisplay.from_predictions`` does not: bins that are
     log-spaced (``strategy="log"``, for rare positives whose probabilities
     crowd near 0; both axes are then logarithmic), the course's series colours
-    and markers, the number of examples in each bin written next to its
-    point (a bin of 3 examples says little), and a Wilson 95 % interval on
-    each bin's observed share of positives.
+    and markers, the number of examples in each bin (a bin of 3 examples says
+    little), and a Wilson 95 % interval on each bin's observed share of
+    positives. On log axes a bin with no positive, whose observed share 0 has
+    no place on the axis, is drawn as an open marker on a bottom row marked
+    "0" (with a dotted bar up to its Wilson upper limit), and the curve joins
+    only the bins with positives.
 
     Parameters
     ----------
@@ -392,12 +397,21 @@ def plot_calibration(
     strategy : {"quantile", "uniform", "log"}, default="quantile"
         As in :func:`reliability_curve`.
     show_counts : bool, default=True
+        Write the number of examples in each bin next to its point (or plot
+        them on ``counts_ax``).
     intervals : bool, default=False
         Draw each bin's Wilson 95 % interval for its observed share of
         positives as a vertical bar.
     colors : sequence of colours, default=None
         One per model, so that a model keeps its colour across figures;
         by default the course's series colours in order.
+    markers : sequence of matplotlib marker codes, default=None
+        One per model (by default squares, circles, diamonds, ... in order).
+    counts_ax : matplotlib Axes, default=None
+        A panel (under the plot, sharing its x axis) where the number of
+        examples per bin is drawn as one line per model on a log scale,
+        instead of numbers next to the points, which overlap where two
+        models' bins meet.
 
     Returns
     -------
@@ -419,10 +433,13 @@ def plot_calibration(
     colors = SERIES_COLORS[: len(probabilities)] if colors is None else list(colors)
     if len(colors) != len(probabilities):
         raise ValueError(f"colors: one per model, got {len(colors)} for {len(probabilities)} models")
+    markers = ["s", "o", "D", "v", "P", "X", "^"][: len(probabilities)] if markers is None else list(markers)
+    if len(markers) != len(probabilities):
+        raise ValueError(f"markers: one per model, got {len(markers)} for {len(probabilities)} models")
     y_true = check_binary_labels(y_true, "y_true")
     ax = _get_ax(ax)
-    markers = ["s", "o", "D", "v", "P", "X", "^"]
-    displays = {}
+    log = strategy == "log"
+    displays, empty_bins = {}, {}
     for i, (name, y_prob) in enumerate(probabilities.items()):
         if not isinstance(name, str):
             raise TypeError(f"probabilities keys must be model names (str), got {type(name).__name__}")
@@ -431,22 +448,28 @@ def plot_calibration(
         display = CalibrationDisplay(prob_true, prob_pred, y_prob, estimator_name=name)
         display.plot(ax=ax, ref_line=(i == 0), color=colors[i], marker=markers[i], linewidth=1.6)
         display.counts = counts
+        # On a log axis the curve joins only the bins with positives; the others go on the "0" row below.
+        drawn = prob_true > 0 if log else np.ones(len(counts), dtype=bool)
+        empty_bins[name] = ~drawn
+        display.line_.set_data(prob_pred[drawn], prob_true[drawn])
         if intervals:
             positives = np.rint(prob_true * counts).astype(int)
             display.intervals = np.array(
                 [binomtest(k, n).proportion_ci(method="wilson") for k, n in zip(positives, counts, strict=True)]
             )
             ax.errorbar(
-                prob_pred,
-                prob_true,
-                yerr=[prob_true - display.intervals[:, 0], display.intervals[:, 1] - prob_true],
+                prob_pred[drawn],
+                prob_true[drawn],
+                yerr=[(prob_true - display.intervals[:, 0])[drawn], (display.intervals[:, 1] - prob_true)[drawn]],
                 fmt="none",
                 ecolor=colors[i],
                 elinewidth=1,
                 capsize=3,
             )
-        if show_counts:
-            for x, y, count in zip(prob_pred, prob_true, counts, strict=False):
+        if counts_ax is not None:
+            counts_ax.plot(prob_pred, counts, color=colors[i], marker=markers[i], markersize=4, linewidth=1)
+        elif show_counts:
+            for x, y, count in zip(prob_pred, prob_true, counts, strict=True):
                 ax.annotate(
                     f"{count:,}",
                     (x, y),
@@ -456,14 +479,35 @@ def plot_calibration(
                     color=colors[i],
                 )
         displays[name] = display
-    if strategy == "log":
-        # the same log scale on both axes keeps the diagonal a diagonal; bins with no positive sit on the floor
-        lowest = max(min(float(np.min(d.prob_pred)) for d in displays.values()) / 2, 1e-6)
+    if log:
+        # The same log scale on both axes keeps the diagonal a diagonal.
+        shares = [d.prob_true[d.prob_true > 0] for d in displays.values()]
+        lowest = min(float(np.min(d.prob_pred)) for d in displays.values())
+        lowest = max(min([lowest] + [float(share.min()) for share in shares if share.size]) / 2, 1e-6)
         ax.set_xscale("log")
-        ax.set_yscale("log", nonpositive="clip")
+        ax.set_yscale("log")
         ax.set_xlim(lowest, 1)
-        ax.set_ylim(lowest, 1)
-    ax.set_xlabel("mean predicted probability of class 1 (per bin)")
+        if any(empty.any() for empty in empty_bins.values()):
+            zero_row = lowest / 4  # a row below the axis proper, for the bins with no positive
+            for i, (name, display) in enumerate(displays.items()):
+                empty = empty_bins[name]
+                if not empty.any():
+                    continue
+                x = display.prob_pred[empty]
+                ax.scatter(x, np.full(x.size, zero_row), marker=markers[i], facecolors="white", edgecolors=colors[i])
+                if intervals:
+                    ax.vlines(x, zero_row, display.intervals[empty, 1], color=colors[i], linewidth=1, linestyles=":")
+            ax.axhline(lowest / 2, color="0.6", linewidth=0.8)
+            decades = 10.0 ** np.arange(np.ceil(np.log10(lowest)), 1)
+            ax.set_yticks([zero_row, *decades], ["0", *(f"{d:g}" for d in decades)])
+            ax.set_ylim(zero_row / 2, 1)
+        else:
+            ax.set_ylim(lowest, 1)
+    if counts_ax is not None:
+        counts_ax.set_yscale("log")
+        counts_ax.set_ylabel("examples\nper bin")
+        counts_ax.set_xlabel("mean predicted probability of class 1 (per bin)")
+    ax.set_xlabel("" if counts_ax is not None else "mean predicted probability of class 1 (per bin)")
     ax.set_ylabel("observed share of class 1 (per bin)")
     ax.legend(loc="upper left", fontsize="small")
     return displays

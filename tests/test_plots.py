@@ -195,6 +195,32 @@ def test_calibration_intervals_are_wilson_per_bin_and_drawn():
     plt.close("all")
 
 
+def test_log_bins_without_positives_sit_on_a_zero_row_and_counts_go_below():
+    y_prob = np.repeat([0.0005, 0.005, 0.05, 0.5], [400, 400, 200, 100])
+    y = np.zeros(y_prob.size, dtype=int)
+    y[[800, 801, 802, 900, 1000, 1001, 1010, 1020, 1030, 1040]] = 1  # none in the two lowest bins
+    fig, (ax, below) = plt.subplots(2, 1, sharex=True)
+    (display,) = hp.plot_calibration(
+        y, {"m": y_prob}, ax=ax, counts_ax=below, n_bins=8, strategy="log", intervals=True
+    ).values()
+    assert display.prob_true.tolist()[:2] == [0.0, 0.0] and len(display.counts) == 4  # the display keeps every bin
+    x_line, y_line = display.line_.get_data()
+    np.testing.assert_allclose(x_line, display.prob_pred[2:])  # the curve joins the bins with positives only
+    labels = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}
+    zero_row = labels["0"]
+    assert zero_row < ax.get_ylim()[1] and zero_row > ax.get_ylim()[0]
+    open_markers = [
+        c for c in ax.collections if c.get_offsets().shape[0] == 2 and np.allclose(c.get_offsets()[:, 1], zero_row)
+    ]
+    assert len(open_markers) == 1, "both empty bins drawn on the 0 row"
+    dotted = [s for c in ax.collections for s in getattr(c, "get_segments", list)() if np.isclose(s[0][1], zero_row)]
+    np.testing.assert_allclose([s[1][1] for s in dotted], display.intervals[:2, 1])  # up to the Wilson upper limit
+    assert not ax.texts, "counts are on the panel below, not written next to the points"
+    np.testing.assert_allclose(below.lines[0].get_ydata(), display.counts)
+    assert below.get_yscale() == "log"
+    plt.close(fig)
+
+
 def test_confusion_matrix_from_counts():
     from sklearn.metrics import ConfusionMatrixDisplay
 
