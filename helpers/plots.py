@@ -487,22 +487,16 @@ def plot_calibration(
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(lowest, 1)
-        if any(empty.any() for empty in empty_bins.values()):
-            zero_row = lowest / 4  # a row below the axis proper, for the bins with no positive
-            for i, (name, display) in enumerate(displays.items()):
-                empty = empty_bins[name]
-                if not empty.any():
-                    continue
-                x = display.prob_pred[empty]
-                ax.scatter(x, np.full(x.size, zero_row), marker=markers[i], facecolors="white", edgecolors=colors[i])
-                if intervals:
-                    ax.vlines(x, zero_row, display.intervals[empty, 1], color=colors[i], linewidth=1, linestyles=":")
-            ax.axhline(lowest / 2, color="0.6", linewidth=0.8)
-            decades = 10.0 ** np.arange(np.ceil(np.log10(lowest)), 1)
-            ax.set_yticks([zero_row, *decades], ["0", *(f"{d:g}" for d in decades)])
-            ax.set_ylim(zero_row / 2, 1)
-        else:
-            ax.set_ylim(lowest, 1)
+        ax._rare_cases_zero_row = {
+            "lowest": lowest,
+            "bins": [
+                (d.prob_pred[empty_bins[name]], d.intervals[empty_bins[name], 1] if intervals else None, m, c)
+                for (name, d), m, c in zip(displays.items(), markers, colors, strict=True)
+                if empty_bins[name].any()
+            ],
+            "artists": [],
+        }
+        _draw_zero_rows(ax)
     if counts_ax is not None:
         counts_ax.set_yscale("log")
         counts_ax.set_ylabel("examples\nper bin")
@@ -511,6 +505,33 @@ def plot_calibration(
     ax.set_ylabel("observed share of class 1 (per bin)")
     ax.legend(loc="upper left", fontsize="small")
     return displays
+
+
+def _draw_zero_rows(ax) -> None:
+    """The bottom row of log-scale reliability plots: bins with no positive, at an observed share of "0".
+
+    Axes that share their y axis share one row, placed below the lowest point of any of them.
+    """
+    group = [a for a in ax.get_shared_y_axes().get_siblings(ax) if hasattr(a, "_rare_cases_zero_row")]
+    lowest = min(a._rare_cases_zero_row["lowest"] for a in group)
+    if not any(a._rare_cases_zero_row["bins"] for a in group):
+        ax.set_ylim(lowest, 1)
+        return
+    zero_row = lowest / 4  # a row below the axis proper
+    for a in group:
+        state = a._rare_cases_zero_row
+        for artist in state["artists"]:
+            artist.remove()
+        state["artists"] = [a.axhline(lowest / 2, color="0.6", linewidth=0.8)] if state["bins"] else []
+        for x, upper, marker, color in state["bins"]:
+            state["artists"].append(
+                a.scatter(x, np.full(x.size, zero_row), marker=marker, facecolors="white", edgecolors=color)
+            )
+            if upper is not None:  # dotted: the Wilson upper limit of a share observed as 0
+                state["artists"].append(a.vlines(x, zero_row, upper, color=color, linewidth=1, linestyles=":"))
+    decades = 10.0 ** np.arange(np.ceil(np.log10(lowest)), 1)
+    ax.set_yticks([zero_row, *decades], ["0", *(f"{d:g}" for d in decades)])
+    ax.set_ylim(zero_row / 2, 1)
 
 
 def confusion_matrix_from_counts(

@@ -309,3 +309,17 @@ def test_intervals_are_drawn_where_the_numbers_say():
 def test_new_helpers_name_the_bad_argument(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+def test_axes_sharing_y_share_one_zero_row():
+    y = np.zeros(1_100, dtype=int)
+    y[[800, 801, 900, 1000, 1001]] = 1
+    low = np.repeat([0.0005, 0.005, 0.05, 0.5], [400, 400, 200, 100])
+    fig, (left, right) = plt.subplots(1, 2, sharey=True)
+    hp.plot_calibration(y, {"m": low}, ax=left, n_bins=8, strategy="log")
+    hp.plot_calibration(y, {"m": low / 100}, ax=right, n_bins=8, strategy="log")  # a lower range, drawn second
+    zero_row = dict(zip([t.get_text() for t in left.get_yticklabels()], left.get_yticks(), strict=True))["0"]
+    assert zero_row < 0.0005 / 100 and right.get_yticks()[0] == zero_row  # one row, below both panels' points
+    (empty,) = [c for c in left.collections if c.get_offsets().shape[0] == 2]
+    np.testing.assert_allclose(empty.get_offsets()[:, 1], zero_row)  # the first panel's markers moved down with it
+    plt.close(fig)
