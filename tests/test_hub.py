@@ -15,11 +15,11 @@ the hub starts their servers, the instructor builds the release of the shortest 
 with exercises and releases it with nbgrader's command line, as in tests/test_exchange.py.
 The first student lands in JupyterLab, opens Nbgrader ▸ Assignment List (the menu has no
 Formgrader, and the server has none), sees the lesson under "Released assignments",
-clicks Fetch (the student version appears in their home, owned by them), saves an answer
-and clicks Submit; the instructor's ``nbgrader collect`` then holds that answer. The
-second student sees the lesson as released only, nothing fetched or submitted, can read
-no file holding the first one's answer, and the hub answers 403 when they open the first
-one's server.
+clicks Fetch (the student version appears in their home, owned by them, and in the file
+browser), saves an answer and clicks Submit; the instructor's ``nbgrader collect`` then
+holds that answer. The second student sees the lesson as released only, nothing fetched
+or submitted, can read no file holding the first one's answer, and the hub answers 403
+when they open the first one's server.
 
 Needs root on Linux (accounts), ``configurable-http-proxy`` on PATH (``npm install -g
 configurable-http-proxy``), the ``jupyterhub`` package (the ``test`` extra) and a Chromium
@@ -270,8 +270,10 @@ def _open_assignments(page):
     """Nbgrader ▸ Assignment List, as a person opens it; returns the tab's panel once it has loaded."""
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
     menu = page.locator(".lm-Menu")
+    item = menu.locator(".lm-Menu-itemLabel", has_text="Assignment List")
+    item.wait_for(timeout=STEP_MS)
     items = [text.strip() for text in menu.locator(".lm-Menu-itemLabel").all_inner_texts()]
-    menu.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+    item.click()
     tab = page.locator(".lm-TabBar-tab", has_text="Assignments")
     tab.wait_for(timeout=STEP_MS)
     panel = page.locator("#nbgrader-assignment-list")
@@ -343,6 +345,8 @@ def test_student_fetches_and_submits_from_the_assignments_tab(hub, hub_accounts,
     assert fetched_file.stat().st_uid == int(accounts.run(student, "id", "-u").strip())
     notebook = nbformat.read(fetched_file, as_version=4)
     assert any("raise NotImplementedError()" in cell.source for cell in notebook.cells), "not the student version"
+    page.get_by_title("Refresh the file browser").first.click()  # the file browser shows the fetched folder
+    page.locator(".jp-DirListing-item", has_text=assignment).wait_for(timeout=STEP_MS)
 
     # The student answers (a signed comment in the first answer cell), then clicks Submit.
     signature = f"answered by {student} {secrets.token_hex(4)}"
