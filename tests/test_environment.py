@@ -100,7 +100,7 @@ def test_environment_yml_is_the_student_environment():
 
 def test_test_tools_are_not_runtime_dependencies():
     runtime = set(course_pins())
-    for tool in ("pytest", "nbval", "playwright", "hypothesis", "nbgrader", "ruff"):
+    for tool in ("pytest", "nbval", "playwright", "hypothesis", "nbgrader", "ruff", "jupyterhub"):
         assert tool not in runtime, f"{tool} is a test or instructor tool; it belongs in an extra, not in dependencies"
         assert tool in extra_pins(), f"{tool} is pinned in no extra"
 
