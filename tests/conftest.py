@@ -17,15 +17,23 @@ os.environ.setdefault("MPLCONFIGDIR", tempfile.mkdtemp(prefix="rare-cases-mpl-")
 LESSON_TEST = re.compile(r"^(?P<path>[^:]*test_notebooks\.py)::\w+\[(?P<lesson>\d\d_\w+)\]$")
 
 
+# Test files that create Unix accounts: one worker runs them one after the other, so that two
+# `useradd`s never compete for the lock on /etc/passwd.
+ACCOUNT_TESTS = {"test_exchange.py", "test_hub.py"}
+
+
 def work_unit(nodeid: str) -> str:
     """The unit of work a pytest-xdist worker takes whole (``make test`` runs two workers).
 
     Each lesson's tests share one execution of it (a module fixture per lesson), so a
-    lesson is a unit of its own and the lessons spread over the workers; every other
-    test file is one unit, so its module fixtures are set up once. Worked out from the
-    test's id alone, which is all xdist's controller sees.
+    lesson is a unit of its own and the lessons spread over the workers; the tests that
+    create Unix accounts are one unit; every other test file is one unit, so its module
+    fixtures are set up once. Worked out from the test's id alone, which is all xdist's
+    controller sees.
     """
     path = nodeid.split("::", 1)[0]
+    if path.rsplit("/", 1)[-1] in ACCOUNT_TESTS:
+        return "unix-accounts"
     return f"lesson-{match['lesson']}" if (match := LESSON_TEST.match(nodeid)) else path
 
 
