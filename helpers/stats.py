@@ -8,13 +8,15 @@ they already can.
 * :func:`newcombe_difference`: Newcombe's hybrid score interval for the
   difference of two independent proportions (it behaves at 0/n and n/n, where a
   percentile bootstrap of a proportion collapses to a point);
+* :func:`bootstrap_interval`: one model's metric (AP, log loss, a per-row mean) with a bootstrap percentile
+  interval, on the same resamples as :func:`paired_bootstrap`;
 * :func:`paired_bootstrap`: metric(a) - metric(b) for two models scored on the
   same rows, with a paired bootstrap percentile interval; rows, or whole
   groups of rows (customers), are resampled;
 * :func:`delong_roc_auc_difference`: ROC-AUC(a) - ROC-AUC(b) on the same rows,
   with DeLong's normal interval.
 
-Every function returns a :class:`Difference` (or a ``(low, high)`` pair).
+Every function returns a :class:`Difference`, an :class:`Interval` (``bootstrap_interval``) or a ``(low, high)`` pair.
 """
 
 from __future__ import annotations
@@ -28,9 +30,17 @@ from scipy.stats import binomtest, norm
 
 from helpers._validation import check_binary_labels, check_choice, check_float, check_int, check_scores
 
-__all__ = ["Difference", "delong_roc_auc_difference", "newcombe_difference", "paired_bootstrap", "wilson_interval"]
+__all__ = [
+    "Difference",
+    "Interval",
+    "bootstrap_interval",
+    "delong_roc_auc_difference",
+    "newcombe_difference",
+    "paired_bootstrap",
+    "wilson_interval",
+]
 
-METRICS = ("average_precision", "log_loss", "mean")
+METRICS = ("average_precision", "log_loss", "mean", "precision")
 _CHUNK = 32  # resamples drawn and scored at a time: bounds the memory to 32 x n_rows weights
 
 
@@ -60,6 +70,31 @@ class Difference:
     method: str
     resampled: np.ndarray | None = field(default=None, repr=False)
     standard_error: float | None = None
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One model's statistic and its confidence interval (:func:`bootstrap_interval`).
+
+    Attributes
+    ----------
+    estimate : float
+        The statistic on the data as given.
+    low, high : float
+        The ends of the confidence interval.
+    confidence_level : float
+    method : str
+        How the interval was computed.
+    resampled : ndarray or None
+        The bootstrap's resampled statistics.
+    """
+
+    estimate: float
+    low: float
+    high: float
+    confidence_level: float
+    method: str
+    resampled: np.ndarray | None = field(default=None, repr=False)
 
 
 def wilson_interval(k, n, confidence_level=0.95):
@@ -105,6 +140,47 @@ def newcombe_difference(k_a, n_a, k_b, n_b, confidence_level=0.95):
     return Difference(p_a - p_b, float(low), float(high), float(confidence_level), "Newcombe hybrid score")
 
 
+def bootstrap_interval(
+    y_true,
+    scores,
+    *,
+    metric="average_precision",
+    n_resamples=1000,
+    confidence_level=0.95,
+    groups=None,
+    random_state=None,
+):
+    """metric(scores) on the rows given, with a bootstrap percentile interval.
+
+    The one-model counterpart of :func:`paired_bootstrap`, with the same arguments and the same resamples: given
+    the same seed and rows, ``bootstrap_interval(y, a).resampled - bootstrap_interval(y, b).resampled`` is
+    ``paired_bootstrap(y, a, b).resampled``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_rows,)
+        0/1 labels (1 = the rare class). May be None when ``metric="mean"``.
+    scores : array-like of shape (n_rows,) or (n_candidates, n_rows)
+        The model's scores, or those of several models, each scored on the same resamples.
+    metric, n_resamples, confidence_level, groups, random_state
+        As in :func:`paired_bootstrap`.
+
+    Returns
+    -------
+    Interval, or a list of them (one per model)
+        With ``resampled``: the metric on each of the n_resamples resamples.
+    """
+    y_true, candidates, several, n_rows = _check_bootstrap_inputs(y_true, scores, "scores", metric)
+    n_resamples, level = check_int(n_resamples, "n_resamples", min_value=10), _check_level(confidence_level)
+    point, resampled = _bootstrap(y_true, candidates, None, metric, n_resamples, groups, n_rows, random_state)
+    method = "bootstrap, percentile" + ("" if groups is None else ", whole groups")
+    results = [
+        Interval(float(v), *_percentile_ends(r, level), level, method, resampled=r)
+        for v, r in zip(point, resampled, strict=True)
+    ]
+    return results if several else results[0]
+
+
 def paired_bootstrap(
     y_true,
     scores_a,
@@ -128,11 +204,14 @@ def paired_bootstrap(
     scores_a : array-like of shape (n_rows,) or (n_candidates, n_rows)
         The scores of model a, or of several candidates, each compared with b on the same resamples.
     scores_b : array-like of shape (n_rows,)
-        The scores of model b (probabilities for ``"log_loss"``; per-row values for ``"mean"``).
-    metric : {"average_precision", "log_loss", "mean"}, default="average_precision"
+        The scores of model b (probabilities for ``"log_loss"``; per-row values for ``"mean"``; 0/1 decisions for
+        ``"precision"``).
+    metric : {"average_precision", "log_loss", "mean", "precision"}, default="average_precision"
         ``"average_precision"`` equals scikit-learn's ``average_precision_score`` with the counts as
         ``sample_weight`` (ties share one threshold); ``"log_loss"`` is the mean per-row log loss;
-        ``"mean"`` averages per-row values given as scores (a loss or a cost per row).
+        ``"mean"`` averages per-row values given as scores (a loss or a cost per row, or 0/1 indicators such as
+        "this fraud is caught"); ``"precision"`` is the share of positives among the rows a model flags (scores
+        are its 0/1 decisions; a resample in which it flags nothing has no precision and is left out).
     n_resamples : int, default=1000
     confidence_level : float, default=0.95
     groups : array-like of shape (n_rows,), default=None
@@ -146,59 +225,13 @@ def paired_bootstrap(
     Difference, or a list of them (one per candidate)
         With ``resampled``: the n_resamples resampled differences.
     """
-    metric = check_choice(metric, "metric", METRICS)
-    several = np.ndim(scores_a) == 2  # several candidates, each against the same b on the same resamples
-    if y_true is None:
-        if metric != "mean":
-            raise ValueError(f"y_true is needed for metric={metric!r}")
-        n_rows = np.shape(scores_b)[0] if np.ndim(scores_b) == 1 else -1  # else check_scores says what is wrong
-    else:
-        y_true = check_binary_labels(y_true, "y_true")
-        n_rows = len(y_true)
-        if metric != "mean" and y_true.min() == y_true.max():
-            raise ValueError(f"y_true must hold both classes for metric={metric!r}")
-    probabilities = metric == "log_loss"
-    candidates = [
-        check_scores(a, "scores_a", length=n_rows, probabilities=probabilities)
-        for a in (scores_a if several else [scores_a])
-    ]
-    b = check_scores(scores_b, "scores_b", length=n_rows, probabilities=probabilities)
-    n_resamples = check_int(n_resamples, "n_resamples", min_value=10)
-    level = _check_level(confidence_level)
-    group_of = None if groups is None else _group_index(groups, n_rows)
-    n_units = n_rows if group_of is None else int(group_of.max()) + 1
-
-    if metric == "average_precision":
-        reference = _ap_matrices(y_true, b, group_of, n_units)
-        ranked = [_ap_matrices(y_true, a, group_of, n_units) for a in candidates]
-
-        def score(counts):  # counts: units x resamples; returns candidates x resamples
-            ap_b = _ap(counts, *reference)
-            return np.array([_ap(counts, *matrices) - ap_b for matrices in ranked])
-
-    else:
-        per_row = (lambda v: v) if metric == "mean" else (lambda p: _row_log_loss(y_true, p))
-        differences, sizes = np.column_stack([per_row(a) - per_row(b) for a in candidates]), np.ones(n_rows)
-        if group_of is not None:  # per group: the sums of the differences, and the number of rows
-            differences = np.stack([np.bincount(group_of, column) for column in differences.T], axis=1)
-            sizes = np.bincount(group_of).astype(float)
-
-        def score(counts):
-            return differences.T @ counts / (sizes @ counts)
-
-    if isinstance(random_state, np.random.Generator) or random_state is None:
-        counts = _draw_counts(random_state, n_resamples, n_units)
-    else:  # a seed: the same resamples as every other call with this seed and these sizes
-        counts = _seeded_counts(check_int(random_state, "random_state", min_value=0), n_resamples, n_units)
-    point = score(np.ones((n_units, 1)))[:, 0]
-    resampled = np.concatenate(
-        [score(np.ascontiguousarray(counts[i : i + _CHUNK].T, dtype=float)) for i in range(0, n_resamples, _CHUNK)],
-        axis=1,
-    )
-    tail = (1 - level) / 2 * 100
+    y_true, candidates, several, n_rows = _check_bootstrap_inputs(y_true, scores_a, "scores_a", metric, scores_b)
+    b = _check_metric_scores(scores_b, "scores_b", n_rows, metric)
+    n_resamples, level = check_int(n_resamples, "n_resamples", min_value=10), _check_level(confidence_level)
+    point, resampled = _bootstrap(y_true, candidates, b, metric, n_resamples, groups, n_rows, random_state)
     method = "paired bootstrap, percentile" + ("" if groups is None else ", whole groups")
     results = [
-        Difference(float(d), *map(float, np.nanpercentile(r, [tail, 100 - tail])), level, method, resampled=r)
+        Difference(float(d), *_percentile_ends(r, level), level, method, resampled=r)
         for d, r in zip(point, resampled, strict=True)
     ]
     return results if several else results[0]
@@ -233,6 +266,90 @@ def delong_roc_auc_difference(y_true, scores_a, scores_b, confidence_level=0.95)
         "DeLong",
         standard_error=float(np.sqrt(variance)),
     )
+
+
+def _check_bootstrap_inputs(y_true, scores, name, metric, scores_b=None):
+    # The labels, the candidates' scores (a list), whether several were given, and the number of rows.
+    metric = check_choice(metric, "metric", METRICS)
+    several = np.ndim(scores) == 2  # several candidates, each scored on the same resamples
+    if y_true is None:
+        if metric != "mean":
+            raise ValueError(f"y_true is needed for metric={metric!r}")
+        reference = scores_b if scores_b is not None else (scores[0] if several else scores)
+        n_rows = np.shape(reference)[0] if np.ndim(reference) == 1 else -1  # else check_scores says what is wrong
+    else:
+        y_true = check_binary_labels(y_true, "y_true")
+        n_rows = len(y_true)
+        if metric in ("average_precision", "log_loss") and y_true.min() == y_true.max():
+            raise ValueError(f"y_true must hold both classes for metric={metric!r}")
+    candidates = [_check_metric_scores(a, name, n_rows, metric) for a in (scores if several else [scores])]
+    return y_true, candidates, several, n_rows
+
+
+def _check_metric_scores(scores, name, n_rows, metric):
+    scores = check_scores(scores, name, length=n_rows, probabilities=metric == "log_loss")
+    if metric == "precision" and not np.isin(scores, (0, 1)).all():
+        raise ValueError(f"{name} must be 0/1 decisions (1 = flagged) for metric='precision'")
+    return scores
+
+
+def _bootstrap(y_true, candidates, reference, metric, n_resamples, groups, n_rows, random_state):
+    # Each candidate's metric, minus the reference's if there is one, on the rows given (point: candidates) and on
+    # every resample (resampled: candidates x n_resamples). Every candidate is scored on the same counts.
+    group_of = None if groups is None else _group_index(groups, n_rows)
+    n_units = n_rows if group_of is None else int(group_of.max()) + 1
+
+    if metric == "average_precision":
+        ranked = [_ap_matrices(y_true, a, group_of, n_units) for a in candidates]
+        matrices_b = None if reference is None else _ap_matrices(y_true, reference, group_of, n_units)
+
+        def score(counts):  # counts: units x resamples; returns candidates x resamples
+            ap_b = 0 if matrices_b is None else _ap(counts, *matrices_b)
+            return np.array([_ap(counts, *matrices) - ap_b for matrices in ranked])
+
+    elif metric == "precision":  # per unit: the positives flagged and the rows flagged
+
+        def per_unit(values):
+            return values if group_of is None else np.bincount(group_of, values, minlength=n_units)
+
+        flagged = [(per_unit(y_true * a), per_unit(a)) for a in candidates]
+        flagged_b = None if reference is None else (per_unit(y_true * reference), per_unit(reference))
+
+        def precision(counts, caught, alerts):
+            caught, alerts = caught @ counts, alerts @ counts
+            return np.divide(caught, alerts, out=np.full(caught.shape, np.nan), where=alerts > 0)
+
+        def score(counts):
+            precision_b = 0 if flagged_b is None else precision(counts, *flagged_b)
+            return np.array([precision(counts, *pair) - precision_b for pair in flagged])
+
+    else:
+        per_row = (lambda v: v) if metric == "mean" else (lambda p: _row_log_loss(y_true, p))
+        offset = 0 if reference is None else per_row(reference)
+        differences, sizes = np.column_stack([per_row(a) - offset for a in candidates]), np.ones(n_rows)
+        if group_of is not None:  # per group: the sums of the differences, and the number of rows
+            differences = np.stack([np.bincount(group_of, column) for column in differences.T], axis=1)
+            sizes = np.bincount(group_of).astype(float)
+
+        def score(counts):
+            return differences.T @ counts / (sizes @ counts)
+
+    if isinstance(random_state, np.random.Generator) or random_state is None:
+        counts = _draw_counts(random_state, n_resamples, n_units)
+    else:  # a seed: the same resamples as every other call with this seed and these sizes
+        counts = _seeded_counts(check_int(random_state, "random_state", min_value=0), n_resamples, n_units)
+    point = score(np.ones((n_units, 1)))[:, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):  # a resample without a positive (or an alert): NaN
+        resampled = np.concatenate(
+            [score(np.ascontiguousarray(counts[i : i + _CHUNK].T, dtype=float)) for i in range(0, n_resamples, _CHUNK)],
+            axis=1,
+        )
+    return point, resampled
+
+
+def _percentile_ends(resampled, level):
+    tail = (1 - level) / 2 * 100
+    return tuple(map(float, np.nanpercentile(resampled, [tail, 100 - tail])))
 
 
 def _draw_counts(random_state, n_resamples, n_units):

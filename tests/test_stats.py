@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.stats import norm
-from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+from sklearn.metrics import average_precision_score, log_loss, precision_score, roc_auc_score
 
 from helpers import stats
 from helpers.stats import _ap, _ap_matrices, _draw_counts
@@ -126,6 +126,53 @@ def test_delong_against_sklearn_and_a_bootstrap():
     assert abs(result.standard_error / np.std(boot, ddof=1) - 1) < 0.12
 
 
+def test_bootstrap_interval_equals_a_loop_over_sklearn_on_ties():
+    # The one-model bootstrap against the definition: AP of each resample, as sample_weight=counts, on tied scores.
+    y, a, _ = tied_data()
+    result = stats.bootstrap_interval(y, a, n_resamples=300, confidence_level=0.9, random_state=4)
+    counts = _draw_counts(4, 300, len(y))
+    brute = np.array([average_precision_score(y, a, sample_weight=weights) for weights in counts])
+    assert result.estimate == pytest.approx(average_precision_score(y, a), abs=1e-12)
+    assert np.allclose(result.resampled, brute, atol=1e-12)
+    assert np.allclose([result.low, result.high], np.percentile(brute, [5, 95]), atol=1e-12)
+    assert result.low < result.estimate < result.high and result.confidence_level == 0.9
+
+
+def test_bootstrap_interval_shares_the_paired_resamples():
+    y, a, b = tied_data()
+    for metric, (x, z) in [("average_precision", (a, b)), ("log_loss", (a / 1.5, b / 1.5)), ("mean", (a, b))]:
+        one, other = (stats.bootstrap_interval(y, v, metric=metric, n_resamples=64, random_state=7) for v in (x, z))
+        paired = stats.paired_bootstrap(y, x, z, metric=metric, n_resamples=64, random_state=7)
+        assert np.allclose(one.resampled - other.resampled, paired.resampled, atol=1e-12), metric
+        assert np.isclose(one.estimate - other.estimate, paired.difference, atol=1e-12), metric
+    several = stats.bootstrap_interval(y, np.stack([a, b]), n_resamples=64, random_state=7)  # two models at once
+    for scores, result in zip([a, b], several, strict=True):
+        alone = stats.bootstrap_interval(y, scores, n_resamples=64, random_state=7)
+        assert np.isclose(result.estimate, alone.estimate) and np.allclose(result.resampled, alone.resampled)
+
+
+def test_bootstrap_interval_groups_are_resampled_whole():
+    y, a, _ = tied_data(n=300)
+    groups = np.repeat(np.arange(len(y)), 10)
+    by_row = stats.bootstrap_interval(y, a, n_resamples=64, random_state=5)
+    by_group = stats.bootstrap_interval(y[groups], a[groups], n_resamples=64, random_state=5, groups=groups)
+    assert np.allclose(by_group.resampled, by_row.resampled) and "whole groups" in by_group.method
+
+
+def test_precision_metric_equals_sklearn_with_sample_weight():
+    y, a, b = tied_data()
+    flagged_a, flagged_b = (a >= 0.9).astype(int), (b >= 0.95).astype(int)
+    result = stats.paired_bootstrap(y, flagged_a, flagged_b, metric="precision", n_resamples=100, random_state=1)
+    counts = _draw_counts(1, 100, len(y))
+    brute = [
+        precision_score(y, flagged_a, sample_weight=w) - precision_score(y, flagged_b, sample_weight=w) for w in counts
+    ]
+    assert np.isclose(result.difference, precision_score(y, flagged_a) - precision_score(y, flagged_b))
+    assert np.allclose(result.resampled, brute, atol=1e-12)
+    alone = stats.bootstrap_interval(y, flagged_a, metric="precision", n_resamples=100, random_state=1)
+    assert np.allclose(alone.resampled, [precision_score(y, flagged_a, sample_weight=w) for w in counts])
+
+
 @pytest.mark.parametrize(
     ("call", "error", "name"),
     [
@@ -143,6 +190,18 @@ def test_delong_against_sklearn_and_a_bootstrap():
         (lambda: stats.paired_bootstrap([0, 1], [0.1, 0.2], [0.2, 0.3], random_state=-1), ValueError, "random_state"),
         (lambda: stats.paired_bootstrap(None, [0.1, 0.2], [0.2, 0.3]), ValueError, "y_true"),
         (lambda: stats.delong_roc_auc_difference([1, 1], [0.1, 0.2], [0.2, 0.3]), ValueError, "y_true"),
+        (lambda: stats.bootstrap_interval([0, 1, 2], [0.1] * 3), ValueError, "y_true"),
+        (lambda: stats.bootstrap_interval([1, 1], [0.1, 0.2]), ValueError, "y_true"),
+        (lambda: stats.bootstrap_interval(None, [0.1, 0.2]), ValueError, "y_true"),
+        (lambda: stats.bootstrap_interval([0, 1], [0.1]), ValueError, "scores"),
+        (lambda: stats.bootstrap_interval([0, 1], "ab"), TypeError, "scores"),
+        (lambda: stats.bootstrap_interval([0, 1], [0.1, 0.2], metric="auc"), ValueError, "metric"),
+        (lambda: stats.bootstrap_interval([0, 1], [0.1, 0.2], metric="precision"), ValueError, "scores"),
+        (lambda: stats.bootstrap_interval([0, 1], [0.1, 0.2], n_resamples=5), ValueError, "n_resamples"),
+        (lambda: stats.bootstrap_interval([0, 1], [0.1, 0.2], confidence_level=1), ValueError, "confidence_level"),
+        (lambda: stats.bootstrap_interval([0, 1], [0.1, 0.2], groups=[1, 2, 3]), ValueError, "groups"),
+        (lambda: stats.bootstrap_interval([0, 1], [0.1, 0.2], random_state=1.5), TypeError, "random_state"),
+        (lambda: stats.paired_bootstrap([0, 1], [1, 0], [0.5, 1], metric="precision"), ValueError, "scores_b"),
         (lambda: stats.delong_roc_auc_difference([0, 1], "ab", [0.2, 0.3]), TypeError, "scores_a"),
     ],
 )
