@@ -86,8 +86,10 @@ def _free_port() -> int:
 
 
 def test_the_jupyterlab_line_serves_the_lessons(tmp_path):
-    (install, lab) = readme_commands()["lab"]
-    assert install[2:4] == ["pip", "install"]
+    (*installs, lab) = readme_commands()["lab"]
+    # pip fetches uv, uv installs the course (the lines themselves are the Makefile's, checked above).
+    assert [argv[2:4] for argv in installs] == [["pip", "install"], ["uv", "pip"]], installs
+    assert lab[2] == "jupyterlab", lab
     port, token = _free_port(), "readme-test"
     extra = [
         "--no-browser",
