@@ -16,7 +16,8 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 # uv installs the pinned packages (fetched in parallel, several times faster than pip); pip
 # only fetches uv itself. Run as `python -m uv`, it installs into the interpreter that runs it.
-# It lists what it resolves, downloads and installs as it goes.
+# It lists what it resolves, downloads and installs as it goes. --compile-bytecode does what
+# pip does by default, so no process compiles the libraries again where .pyc files cannot be written.
 UV_PIN := uv==0.13.9
 UV := $(BIN)/python -m uv
 COURSE_STAMP := $(VENV)/.course-installed
@@ -53,14 +54,14 @@ $(COURSE_STAMP): pyproject.toml requirements.lock
 	$(make_venv)
 	@echo "Installing the course into $(VENV) (the first time takes under a minute)"
 	$(PIP) install $(UV_PIN)
-	$(UV) pip install -c requirements.lock -e .
+	$(UV) pip install --compile-bytecode -c requirements.lock -e .
 	@touch $@
 
 $(TEST_STAMP): pyproject.toml requirements.lock
 	$(make_venv)
 	@echo "Installing the course with its test and instructor tools into $(VENV) (the first time takes about a minute)"
 	$(PIP) install $(UV_PIN)
-	$(UV) pip install -c requirements.lock -e '.[test,instructor,site]'
+	$(UV) pip install --compile-bytecode -c requirements.lock -e '.[test,instructor,site]'
 	@touch $@ $(COURSE_STAMP)
 
 lab: $(COURSE_STAMP)
