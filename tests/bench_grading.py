@@ -169,8 +169,9 @@ def render(result: dict | None, lessons: list | None, loads: tuple) -> str:
         "",
         f"- when: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, "
         f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+        # Only the load before says whether other work was running: the one after includes the grading itself.
         f"- load average (1 min) before / after: {loads[0]:.1f} / {loads[1]:.1f}"
-        + (" — the machine was loaded: these times are inflated" if max(loads) > 1.5 else " (idle)"),
+        + (" — the machine was loaded: these times are inflated" if loads[0] > 1.5 else " (idle before the run)"),
         "",
     ]
     if result:
