@@ -113,3 +113,16 @@ def test_tuned_threshold_never_uses_the_test_fold():
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_cost_per_payment_averages_to_the_cost_per_1000():
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 2, 500), rng.integers(0, 2, 500)
+    rows = experiment.cost_per_payment(y_true, y_pred)
+    assert rows.shape == (500,) and set(np.unique(rows)) <= {
+        0,
+        1000 * experiment.COST_FALSE_ALERT,
+        1000 * experiment.COST_MISSED_FRAUD,
+    }
+    assert np.isclose(rows.mean(), experiment.cost_per_1000(y_true, y_pred))
+    assert rows[(y_true == 1) & (y_pred == 0)].min() == 1000 * experiment.COST_MISSED_FRAUD
