@@ -4,9 +4,16 @@ Session fixtures build the release of every lesson in ``notebooks/`` plus two to
 lessons (``toy_lessons.py``), then grade every submission below in ONE autograde
 run (two processes), once per test session even when several xdist workers run
 these tests (see ``shared``). Each lesson is executed once per submission and no
-more:
+more (its solutions not at all):
 
-* ``solutions`` hands in the lesson notebooks themselves: full marks;
+* ``solutions`` hands in the lesson notebooks themselves: full marks. A lesson's
+  solutions are graded from its committed outputs, not run again: that they are
+  what a fresh run prints, every hidden test passing, is what each lesson's one
+  execution in ``tests/test_notebooks.py`` checks. nbgrader runs a real lesson's
+  solutions in ``tests/test_exchange.py`` and runs the toys' here;
+* ``saved-outputs`` hands in a toy's blank release holding one planted error
+  output: graded from saved outputs, only that exercise scores zero (so nothing
+  was run and nothing cleared);
 * ``blank`` hands in the untouched release: zero for every exercise. These copies
   also show that each released notebook runs top to bottom and fails only where
   an answer is missing;
@@ -82,6 +89,8 @@ ASSIGNMENTS = list(_LESSON_CELLS) + list(TOYS)
 PARTIAL = {TOY_ANSWERED[0]: TOY_ANSWERED[1]}
 if _REAL_GRADED:
     PARTIAL[min(_REAL_GRADED, key=lambda name: sum(c.cell_type == "code" for c in _LESSON_CELLS[name]))] = 1
+# The student and toy of the submission graded from its saved outputs, and its exercise holding an error output.
+SAVED_OUTPUTS = ("saved-outputs", "99_toy_scaffold", 2)
 WRONG = wrong_answers()  # {lesson: {solution grade_id: [wrong answer, ...]}}
 # nbgrader grades the toys' wrong answers; the lessons' are probed in their own run (tests/test_notebooks.py).
 WRONG_GRADED = sorted(name for name in WRONG if name in TOYS)
@@ -128,6 +137,7 @@ def _submitted(student: str) -> list[str]:
         for name in GRADED
         if student in ("solutions", "blank")
         or (student == "partial" and name in PARTIAL)
+        or (student == SAVED_OUTPUTS[0] and name == SAVED_OUTPUTS[1])
         or (
             student.startswith("wrong-")
             and name in WRONG_GRADED
@@ -145,6 +155,13 @@ def _answer(notebook, source, solution_id: str) -> nbformat.NotebookNode:
     """``notebook`` with the solution cell ``solution_id`` filled in from the lesson ``source``."""
     answer = next(cell.source for cell in source.cells if grade_id(cell) == solution_id)
     next(cell for cell in notebook.cells if grade_id(cell) == solution_id).source = answer
+    return notebook
+
+
+def _with_error_output(notebook, tests_id: str) -> nbformat.NotebookNode:
+    """``notebook`` with an AssertionError saved as the output of the test cell ``tests_id``."""
+    cell = next(cell for cell in notebook.cells if grade_id(cell) == tests_id)
+    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="planted", traceback=[])]
     return notebook
 
 
@@ -208,10 +225,13 @@ def graded(course, shared) -> Course:
             for assignment in WRONG_GRADED:
                 for k, answers in enumerate(wrong_submissions(assignment), start=1):
                     _write(with_answers(course.sources[assignment], answers), submissions, f"wrong-{k}", assignment)
+            student, toy, k = SAVED_OUTPUTS
+            _write(_with_error_output(course.released(toy), f"ex{toy[:2]}_{k}_tests"), submissions, student, toy)
             home = shared / "release" / "home"
             home.mkdir(exist_ok=True)
+            saved = [(name, "solutions") for name in _REAL_GRADED] + [(toy, student)]
             started = time.perf_counter()
-            table = autograde(course.path, submissions, jobs=2, env=_kernel_environment(home))
+            table = autograde(course.path, submissions, jobs=2, env=_kernel_environment(home), saved_outputs=saved)
             count = len(list(submissions.glob("*/*/*.ipynb")))
             done.write_text(json.dumps({"autograde": time.perf_counter() - started, "submissions": count}))
             print(
@@ -427,6 +447,18 @@ def test_partial_submission_gets_exactly_the_answered_exercise(graded, assignmen
 
 
 @pytest.mark.slow
+def test_saved_outputs_are_graded_as_they_are(graded):
+    """Graded from saved outputs, a blank release scores full marks except where an error is saved: nothing ran."""
+    student, toy, k = SAVED_OUTPUTS
+    expected = exercise_points(graded.sources[toy])
+    expected[f"ex{toy[:2]}_{k}_tests"] = 0.0
+    assert graded.points(student, toy) == expected
+    assert graded.points("blank", toy) == dict.fromkeys(expected, 0.0), "run, the same notebook scores zero"
+    with pytest.raises(ValueError, match="saved_outputs"):  # checked before anything is graded
+        autograde(graded.path, students=["blank"], saved_outputs=[(toy, student)])
+
+
+@pytest.mark.slow
 def test_scores_are_saved_and_tabulated(graded):
     saved = pd.read_csv(graded.path / "scores.csv")
     assert len(saved) == len(graded.scores) == len(scores(graded.path))
@@ -548,6 +580,10 @@ def test_autograde_checks_its_arguments(course, tmp_path):
         autograde(course.path, students="blank")
     with pytest.raises(TypeError, match="env"):
         autograde(course.path, env={"MPLBACKEND": 1})
+    with pytest.raises(TypeError, match="saved_outputs"):
+        autograde(course.path, saved_outputs="blank")
+    with pytest.raises(TypeError, match="saved_outputs"):
+        autograde(course.path, saved_outputs=[(TOYS[0], "solutions", True)])
     (tmp_path / "someone" / "42_not_an_assignment").mkdir(parents=True)
     with pytest.raises(ValueError, match="not an assignment"):
         autograde(course.path, tmp_path)
