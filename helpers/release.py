@@ -221,8 +221,7 @@ def autograde(
         raise TypeError("env must be a mapping of str to str, or None")
     if isinstance(students, str) or not (students is None or isinstance(students, Iterable)):
         raise TypeError("students must be an iterable of student ids (not a single str), or None")
-    saved = set(map(tuple, saved_outputs)) if _is_pairs(saved_outputs) else None
-    if saved is None:
+    if (saved := _pairs(saved_outputs)) is None:
         raise TypeError("saved_outputs must be an iterable of (assignment, student) pairs of str")
     course_dir = Path(api.coursedir.root)
     if submissions is not None:
@@ -250,16 +249,14 @@ def autograde(
     return table
 
 
-def _is_pairs(value) -> bool:
-    """Whether ``value`` is a collection (not a str) of pairs of str."""
-    return (
-        isinstance(value, Iterable)
-        and not isinstance(value, str)
-        and all(
-            isinstance(pair, tuple | list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
-            for pair in value
-        )
-    )
+def _pairs(value) -> set[tuple[str, str]] | None:
+    """The set of the (str, str) pairs an iterable (not a str) yields; None if it is anything else."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return None
+    pairs = [tuple(pair) if isinstance(pair, tuple | list) else pair for pair in value]
+    if all(isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair) for pair in pairs):
+        return set(pairs)
+    return None
 
 
 def scores(course_dir: str | os.PathLike = "release"):
