@@ -8,7 +8,7 @@ they already can.
 * :func:`newcombe_difference`: Newcombe's hybrid score interval for the
   difference of two independent proportions (it behaves at 0/n and n/n, where a
   percentile bootstrap of a proportion collapses to a point);
-* :func:`bootstrap_interval`: one model's metric (AP, log loss, a per-row mean) with a bootstrap percentile
+* :func:`bootstrap_interval`: one model's metric (AP, ROC-AUC, log loss, a per-row mean) with a bootstrap percentile
   interval, on the same resamples as :func:`paired_bootstrap`;
 * :func:`paired_bootstrap`: metric(a) - metric(b) for two models scored on the
   same rows, with a paired bootstrap percentile interval; rows, or whole
@@ -40,7 +40,7 @@ __all__ = [
     "wilson_interval",
 ]
 
-METRICS = ("average_precision", "log_loss", "mean", "precision")
+METRICS = ("average_precision", "roc_auc", "log_loss", "mean", "precision")
 _CHUNK = 32  # resamples drawn and scored at a time: bounds the memory to 32 x n_rows weights
 
 
@@ -206,9 +206,10 @@ def paired_bootstrap(
     scores_b : array-like of shape (n_rows,)
         The scores of model b (probabilities for ``"log_loss"``; per-row values for ``"mean"``; 0/1 decisions for
         ``"precision"``).
-    metric : {"average_precision", "log_loss", "mean", "precision"}, default="average_precision"
+    metric : {"average_precision", "roc_auc", "log_loss", "mean", "precision"}, default="average_precision"
         ``"average_precision"`` equals scikit-learn's ``average_precision_score`` with the counts as
-        ``sample_weight`` (ties share one threshold); ``"log_loss"`` is the mean per-row log loss;
+        ``sample_weight`` (ties share one threshold), and ``"roc_auc"`` its ``roc_auc_score`` (a tie between a
+        positive and a negative counts one half); ``"log_loss"`` is the mean per-row log loss;
         ``"mean"`` averages per-row values given as scores (a loss or a cost per row, or 0/1 indicators such as
         "this fraud is caught"); ``"precision"`` is the share of positives among the rows a model flags (scores
         are its 0/1 decisions; a resample in which it flags nothing has no precision and is left out).
@@ -280,7 +281,7 @@ def _check_bootstrap_inputs(y_true, scores, name, metric, scores_b=None):
     else:
         y_true = check_binary_labels(y_true, "y_true")
         n_rows = len(y_true)
-        if metric in ("average_precision", "log_loss") and y_true.min() == y_true.max():
+        if metric in ("average_precision", "roc_auc", "log_loss") and y_true.min() == y_true.max():
             raise ValueError(f"y_true must hold both classes for metric={metric!r}")
     candidates = [_check_metric_scores(a, name, n_rows, metric) for a in (scores if several else [scores])]
     return y_true, candidates, several, n_rows
@@ -306,6 +307,14 @@ def _bootstrap(y_true, candidates, reference, metric, n_resamples, groups, n_row
         def score(counts):  # counts: units x resamples; returns candidates x resamples
             ap_b = 0 if matrices_b is None else _ap(counts, *matrices_b)
             return np.array([_ap(counts, *matrices) - ap_b for matrices in ranked])
+
+    elif metric == "roc_auc":
+        ranked = [_auc_matrices(y_true, a, group_of, n_units) for a in candidates]
+        matrices_b = None if reference is None else _auc_matrices(y_true, reference, group_of, n_units)
+
+        def score(counts):
+            auc_b = 0 if matrices_b is None else _auc(counts, *matrices_b)
+            return np.array([_auc(counts, *matrices) - auc_b for matrices in ranked])
 
     elif metric == "precision":  # per unit: the positives flagged and the rows flagged
 
@@ -404,6 +413,37 @@ def _ap(counts, seen, caught):
     precision = np.divide(caught, seen, out=np.zeros_like(caught), where=seen > 0)
     with np.errstate(invalid="ignore", divide="ignore"):  # a resample without a positive has no AP: NaN
         return (step * precision).sum(axis=0) / caught[-1]
+
+
+def _auc_matrices(y_true, scores, group_of, n_units):
+    # Over the runs of equal scores that hold a positive, lowest first, three sparse (runs x units) matrices: the
+    # positives of each run, its tied negatives, and the negatives ranked below it but not below the run before it
+    # (tied ones included); and the negatives of each unit. Negatives above the top positive run are below none.
+    order = np.argsort(scores, kind="stable")
+    ranked, labels = scores[order], y_true[order]
+    run_end = np.flatnonzero(np.r_[ranked[1:] != ranked[:-1], True])  # last row of each run of equal scores
+    run_of = np.repeat(np.arange(len(run_end)), np.diff(np.r_[-1, run_end]))
+    positive_runs = np.unique(run_of[labels == 1])
+    step = np.searchsorted(positive_runs, run_of)  # the lowest positive run at or above each row
+    tied = positive_runs[np.minimum(step, len(positive_runs) - 1)] == run_of
+    units = order if group_of is None else group_of[order]
+    negative = labels == 0
+
+    def matrix(rows):
+        rows = rows & (step < len(positive_runs))
+        shape = (len(positive_runs), n_units)
+        return coo_matrix((np.ones(rows.sum()), (step[rows], units[rows])), shape=shape).tocsr()
+
+    negatives = np.bincount(units[negative], minlength=n_units).astype(float)
+    return matrix(~negative), matrix(negative & tied), matrix(negative), negatives
+
+
+def _auc(counts, positives, tied, negatives_up_to, negatives):
+    # Each positive scores the negatives ranked below it, and half of those tied with it.
+    positives, tied = positives @ counts, tied @ counts
+    at_or_below = np.cumsum(negatives_up_to @ counts, axis=0)  # negatives at or below each positive run
+    with np.errstate(invalid="ignore", divide="ignore"):  # a resample without a positive or a negative: NaN
+        return (positives * (at_or_below - tied / 2)).sum(axis=0) / (positives.sum(axis=0) * (negatives @ counts))
 
 
 def _row_log_loss(y_true, p):

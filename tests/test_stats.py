@@ -9,7 +9,7 @@ from scipy.stats import norm
 from sklearn.metrics import average_precision_score, log_loss, precision_score, roc_auc_score
 
 from helpers import stats
-from helpers.stats import _ap, _ap_matrices, _draw_counts
+from helpers.stats import _ap, _ap_matrices, _auc, _auc_matrices, _draw_counts
 
 
 def tied_data(n=400, prevalence=0.08, seed=0):
@@ -30,6 +30,21 @@ def test_weighted_ap_equals_sklearn_with_sample_weight_on_ties():
     assert np.allclose(_ap(counts.T, *_ap_matrices(y, a, None, len(y))), expected, atol=1e-12)
 
 
+def test_weighted_roc_auc_equals_sklearn_with_sample_weight_on_ties():
+    y, a, _ = tied_data()
+    a[np.flatnonzero(y == 0)[:3]] = a.max() + 0.1  # negatives above every positive rank below none of them
+    assert len(np.unique(a)) < 20 and len(np.intersect1d(a[y == 1], a[y == 0])) > 3  # ties across the classes
+    counts = _draw_counts(2, 40, len(y)).astype(float)
+    counts[0] = 0
+    counts[0, [np.flatnonzero(y == 1)[0], np.flatnonzero(y == 0)[0]]] = 1  # a resample of two rows
+    expected = [roc_auc_score(y, a, sample_weight=weights) for weights in counts]
+    assert np.allclose(_auc(counts.T, *_auc_matrices(y, a, None, len(y))), expected, atol=1e-12)
+    groups = np.arange(len(y)) // 4  # groups of four rows: a group's count weighs each of its rows
+    group_counts = _draw_counts(3, 20, len(y) // 4).astype(float)
+    expected = [roc_auc_score(y, a, sample_weight=weights[groups]) for weights in group_counts]
+    assert np.allclose(_auc(group_counts.T, *_auc_matrices(y, a, groups, len(y) // 4)), expected, atol=1e-12)
+
+
 def test_counts_draw_n_units_with_replacement():
     counts = _draw_counts(0, 50, 1_000)
     assert counts.shape == (50, 1_000) and np.all(counts.sum(axis=1) == 1_000)
@@ -38,7 +53,7 @@ def test_counts_draw_n_units_with_replacement():
 
 @pytest.mark.parametrize(
     ("metric", "score"),
-    [("average_precision", average_precision_score), ("log_loss", log_loss)],
+    [("average_precision", average_precision_score), ("roc_auc", roc_auc_score), ("log_loss", log_loss)],
 )
 def test_paired_bootstrap_point_is_the_metric_difference(metric, score):
     y, a, b = tied_data()
@@ -140,7 +155,8 @@ def test_bootstrap_interval_equals_a_loop_over_sklearn_on_ties():
 
 def test_bootstrap_interval_shares_the_paired_resamples():
     y, a, b = tied_data()
-    for metric, (x, z) in [("average_precision", (a, b)), ("log_loss", (a / 1.5, b / 1.5)), ("mean", (a, b))]:
+    pairs = [("average_precision", (a, b)), ("roc_auc", (a, b)), ("log_loss", (a / 1.5, b / 1.5)), ("mean", (a, b))]
+    for metric, (x, z) in pairs:
         one, other = (stats.bootstrap_interval(y, v, metric=metric, n_resamples=64, random_state=7) for v in (x, z))
         paired = stats.paired_bootstrap(y, x, z, metric=metric, n_resamples=64, random_state=7)
         assert np.allclose(one.resampled - other.resampled, paired.resampled, atol=1e-12), metric
@@ -192,6 +208,7 @@ def test_precision_metric_equals_sklearn_with_sample_weight():
         (lambda: stats.delong_roc_auc_difference([1, 1], [0.1, 0.2], [0.2, 0.3]), ValueError, "y_true"),
         (lambda: stats.bootstrap_interval([0, 1, 2], [0.1] * 3), ValueError, "y_true"),
         (lambda: stats.bootstrap_interval([1, 1], [0.1, 0.2]), ValueError, "y_true"),
+        (lambda: stats.bootstrap_interval([0, 0], [0.1, 0.2], metric="roc_auc"), ValueError, "y_true"),
         (lambda: stats.bootstrap_interval(None, [0.1, 0.2]), ValueError, "y_true"),
         (lambda: stats.bootstrap_interval([0, 1], [0.1]), ValueError, "scores"),
         (lambda: stats.bootstrap_interval([0, 1], "ab"), TypeError, "scores"),
@@ -210,7 +227,7 @@ def test_argument_errors_name_the_argument(call, error, name):
         call()
 
 
-@pytest.mark.parametrize("metric", ["average_precision", "log_loss"])
+@pytest.mark.parametrize("metric", ["average_precision", "roc_auc", "log_loss"])
 def test_several_candidates_are_each_compared_on_the_same_resamples(metric):
     y, a, b = tied_data()
     candidates = np.stack([a, np.round(a + 0.1 * b, 2), b[::-1]]) / 1.5
