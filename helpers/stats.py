@@ -300,21 +300,14 @@ def _bootstrap(y_true, candidates, reference, metric, n_resamples, groups, n_row
     group_of = None if groups is None else _group_index(groups, n_rows)
     n_units = n_rows if group_of is None else int(group_of.max()) + 1
 
-    if metric == "average_precision":
-        ranked = [_ap_matrices(y_true, a, group_of, n_units) for a in candidates]
-        matrices_b = None if reference is None else _ap_matrices(y_true, reference, group_of, n_units)
+    if metric in ("average_precision", "roc_auc"):  # ranking metrics: sparse matrices over the ranking, built once
+        build, evaluate = (_ap_matrices, _ap) if metric == "average_precision" else (_auc_matrices, _auc)
+        ranked = [build(y_true, a, group_of, n_units) for a in candidates]
+        matrices_b = None if reference is None else build(y_true, reference, group_of, n_units)
 
         def score(counts):  # counts: units x resamples; returns candidates x resamples
-            ap_b = 0 if matrices_b is None else _ap(counts, *matrices_b)
-            return np.array([_ap(counts, *matrices) - ap_b for matrices in ranked])
-
-    elif metric == "roc_auc":
-        ranked = [_auc_matrices(y_true, a, group_of, n_units) for a in candidates]
-        matrices_b = None if reference is None else _auc_matrices(y_true, reference, group_of, n_units)
-
-        def score(counts):
-            auc_b = 0 if matrices_b is None else _auc(counts, *matrices_b)
-            return np.array([_auc(counts, *matrices) - auc_b for matrices in ranked])
+            metric_b = 0 if matrices_b is None else evaluate(counts, *matrices_b)
+            return np.array([evaluate(counts, *matrices) - metric_b for matrices in ranked])
 
     elif metric == "precision":  # per unit: the positives flagged and the rows flagged
 
